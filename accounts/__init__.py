@@ -1,0 +1,1 @@
+"""Accounts and roles: admin (superuser), data engineer, annotator."""

@@ -1,0 +1,26 @@
+"""Create the demo users of `make run`: an admin, a data engineer and two annotators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from accounts.roles import ANNOTATOR, DATA_ENGINEER
+from accounts.services import user_ensure
+
+DEMO_USERS = (
+    ("admin", "admin-demo-pass", None, True),
+    ("engineer", "engineer-demo-pass", DATA_ENGINEER, False),
+    ("annotator1", "annotator-demo-pass", ANNOTATOR, False),
+    ("annotator2", "annotator-demo-pass", ANNOTATOR, False),
+)
+
+
+class Command(BaseCommand):
+    help = "Create (or reset) the demo users and print their logins. Safe to re-run."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for username, password, role, admin in DEMO_USERS:
+            user_ensure(username, password, role=role, admin=admin)
+            self.stdout.write(f"  {username:<11} / {password:<20} ({'admin' if admin else role})")

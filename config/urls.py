@@ -1,0 +1,22 @@
+"""Root URLs: the console (server-rendered pages), the REST API under /api/v1/, the OpenAPI schema."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from curation.api import DedupIndexViewSet, JobViewSet, RecipeListView
+
+router = DefaultRouter()
+router.register("jobs", JobViewSet, basename="job")
+router.register("dedup-indexes", DedupIndexViewSet, basename="dedup-index")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/recipes/", RecipeListView.as_view(), name="api-recipes"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("curation.urls")),
+]

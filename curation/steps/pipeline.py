@@ -1,0 +1,316 @@
+"""Run one unit of a job: a map shard, a global step's reduce, or the commit of global steps. No Django here.
+
+A recipe with K global steps runs as 2K+1 stages (then a finish unit):
+
+    map 0:    read the input split -> steps before global step 0 -> G0.collect -> work docs
+    reduce 0: G0.reduce over every shard
+    map 1:    work docs of map 0 -> G0.apply -> steps up to G1 -> G1.collect -> work docs
+    ...
+    map K:    work docs of map K-1 -> G(K-1).apply -> remaining steps -> OUT/kept/shard-NNNNN.jsonl.zst
+
+Every map shard writes what its steps removed to OUT/removed/shard-NNNNN-mM.jsonl.zst. All files are written
+under temporary names and renamed, and every unit is deterministic, so re-running one rewrites the same bytes.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from curation.steps.base import GlobalStep, ShardWork, Step, StepStats, Timed
+from curation.steps.document import Document
+from curation.steps.readers import InputSplit, ReaderOptions, ReadErrors, read_split
+from curation.steps.recipe import Recipe
+from curation.steps.writers import JsonlZstWriter, read_jsonl_zst
+
+# How many kept and removed documents each shard samples for the console.
+SAMPLES_PER_SHARD = 20
+# How often (in documents) a running shard checks whether its job was cancelled.
+STOP_CHECK_EVERY = 500
+
+
+class ShardStopped(Exception):
+    """The job was cancelled (or the lease lost) while this shard ran; its temporary output was discarded."""
+
+
+@dataclass(frozen=True)
+class JobLayout:
+    """Where a job's files live under its output folder (a path or fsspec URL)."""
+
+    output: str
+
+    def _join(self, *parts: str) -> str:
+        return "/".join([self.output.rstrip("/"), *parts])
+
+    def kept(self, shard: int) -> str:
+        return self._join("kept", f"shard-{shard:05d}.jsonl.zst")
+
+    def removed(self, shard: int, map_stage: int) -> str:
+        return self._join("removed", f"shard-{shard:05d}-m{map_stage}.jsonl.zst")
+
+    def work_docs(self, map_stage: int, shard: int) -> str:
+        return self._join("_work", "docs", f"m{map_stage}", f"shard-{shard:05d}.jsonl.zst")
+
+    def work_docs_dir(self) -> str:
+        return self._join("_work", "docs")
+
+    def step_work_dir(self, step_position: int, step_name: str) -> str:
+        return self._join("_work", f"step-{step_position:02d}-{step_name}")
+
+    def stats(self) -> str:
+        return self._join("stats.json")
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """What one job stage runs, derived from the recipe alone."""
+
+    kind: str  # "map", "reduce" or "finish"
+    map_stage: int  # for map: its ordinal; for reduce: the map stage whose collect it follows
+    step_positions: tuple[int, ...] = ()  # map: the recipe steps it runs (a trailing global step is collected)
+    global_position: int | None = None  # reduce: the global step; map: the global step applied first
+
+
+def plan_stages(recipe: Recipe) -> list[StagePlan]:
+    """Split a recipe into job stages; see the module docstring."""
+    steps = recipe.build()
+    segments: list[list[int]] = [[]]
+    for position, step in enumerate(steps):
+        segments[-1].append(position)
+        if isinstance(step, GlobalStep):
+            segments.append([])
+    plans: list[StagePlan] = []
+    applied: int | None = None
+    for map_stage, segment in enumerate(segments):
+        plans.append(StagePlan("map", map_stage, tuple(segment), applied))
+        if segment and isinstance(steps[segment[-1]], GlobalStep):
+            applied = segment[-1]
+            plans.append(StagePlan("reduce", map_stage, (), applied))
+    plans.append(StagePlan("finish", len(segments) - 1))
+    return plans
+
+
+@dataclass
+class Reservoir:
+    """A fixed-size uniform sample of a stream, seeded so that a re-run samples the same documents."""
+
+    size: int
+    seed: int
+    items: list[Document] = field(default_factory=list)
+    seen: int = 0
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def offer(self, doc: Document) -> None:
+        self.seen += 1
+        if len(self.items) < self.size:
+            self.items.append(doc)
+            return
+        slot = self._rng.randrange(self.seen)
+        if slot < self.size:
+            self.items[slot] = doc
+
+
+@dataclass
+class ShardResult:
+    """What a map shard reports to the control plane."""
+
+    steps: list[dict[str, Any]]  # StepStats.to_dict(), with "position" added
+    read: dict[str, Any]  # documents and bytes read, read errors per file and kind
+    docs_in: int
+    docs_kept: int  # documents leaving this stage (kept, or passed on to the next stage)
+    docs_removed: int
+    kept_samples: list[Document]
+    removed_samples: list[Document]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "steps": self.steps,
+            "read": self.read,
+            "docs_in": self.docs_in,
+            "docs_kept": self.docs_kept,
+            "docs_removed": self.docs_removed,
+            "seconds": round(self.seconds, 6),
+        }
+
+
+def _shard_work(layout: JobLayout, step: Step, position: int, shard: int, shard_count: int,
+                job_id: int, index_root: str | None) -> ShardWork:
+    return ShardWork(
+        work_dir=layout.step_work_dir(position, step.name),
+        shard_index=shard,
+        shard_count=shard_count,
+        job_id=job_id,
+        index_root=index_root,
+    )
+
+
+def run_map_shard(
+    recipe: Recipe,
+    plan: StagePlan,
+    *,
+    layout: JobLayout,
+    shard: int,
+    shard_count: int,
+    job_id: int,
+    split: InputSplit | None,
+    reader_options: ReaderOptions,
+    index_root: str | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> ShardResult:
+    """Run one map shard end to end and publish its files; see the module docstring. Safe to re-run."""
+    started = time.perf_counter()
+    steps = recipe.build()
+    is_last = plan.map_stage == max(p.map_stage for p in plan_stages(recipe))
+    read_errors = ReadErrors()
+    read_stats = {"docs": 0, "bytes": 0}
+
+    if plan.map_stage == 0:
+        if split is None:
+            raise ValueError("the first map stage needs an input split")
+        source: Iterator[Document] = read_split(split, reader_options, read_errors)
+    else:
+        source = read_jsonl_zst(layout.work_docs(plan.map_stage - 1, shard))
+
+    def counted(docs: Iterator[Document]) -> Iterator[Document]:
+        for doc in docs:
+            read_stats["docs"] += 1
+            read_stats["bytes"] += len(doc.get("text") or "") + len(doc.get("html") or b"")
+            yield doc
+
+    removed_writer = JsonlZstWriter(layout.removed(shard, plan.map_stage))
+    removed_samples = Reservoir(SAMPLES_PER_SHARD, seed=zlib.crc32(f"{job_id}:{shard}:{plan.map_stage}:removed".encode()))
+    removed_count = 0
+
+    def on_removed(doc: Document) -> None:
+        nonlocal removed_count
+        removed_count += 1
+        removed_writer.write(doc)
+        removed_samples.offer(doc)
+
+    timed_source = Timed(counted(source))
+    stream: Iterator[Document] = iter(timed_source)
+    timers: list[tuple[int, Step, Timed]] = []
+    upstream: Timed = timed_source
+
+    def chain(position: int, step: Step, docs: Iterator[Document]) -> Iterator[Document]:
+        nonlocal upstream
+        step.bind_removed_sink(on_removed)
+        timed = Timed(docs)
+        timers.append((position, step, timed))
+        upstream = timed
+        return iter(timed)
+
+    if plan.global_position is not None:
+        applied = steps[plan.global_position]
+        assert isinstance(applied, GlobalStep)
+        work = _shard_work(layout, applied, plan.global_position, shard, shard_count, job_id, index_root)
+        applied.bind_removed_sink(on_removed)
+        stream = chain(plan.global_position, applied, applied.apply(stream, work))
+    for position in plan.step_positions:
+        step = steps[position]
+        step.bind_removed_sink(on_removed)
+        if isinstance(step, GlobalStep):
+            work = _shard_work(layout, step, position, shard, shard_count, job_id, index_root)
+            stream = chain(position, step, step.collect(stream, work))
+        else:
+            stream = chain(position, step, step.run(stream))
+
+    out_url = layout.kept(shard) if is_last else layout.work_docs(plan.map_stage, shard)
+    kept_writer = JsonlZstWriter(out_url)
+    kept_samples = Reservoir(SAMPLES_PER_SHARD, seed=zlib.crc32(f"{job_id}:{shard}:kept".encode()))
+    try:
+        for count, doc in enumerate(stream, start=1):
+            kept_writer.write(doc)
+            if is_last:
+                kept_samples.offer(doc)
+            if count % STOP_CHECK_EVERY == 0 and should_stop():
+                raise ShardStopped(f"shard {shard} stopped after {count} documents")
+    except BaseException:
+        kept_writer.abort()
+        removed_writer.abort()
+        raise
+    kept_writer.close()
+    removed_writer.close()
+
+    step_stats = _exclusive_step_stats(timed_source, timers)
+    docs_in = read_stats["docs"]
+    return ShardResult(
+        steps=step_stats,
+        read={"docs": docs_in, "bytes": read_stats["bytes"], "errors": read_errors.to_dict(),
+              "seconds": round(timed_source.inclusive_seconds, 6)},
+        docs_in=docs_in,
+        docs_kept=kept_writer.count,
+        docs_removed=removed_count,
+        kept_samples=kept_samples.items,
+        removed_samples=removed_samples.items,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _exclusive_step_stats(source: Timed, timers: list[tuple[int, Step, Timed]]) -> list[dict[str, Any]]:
+    """Per-step stats with each step's own seconds (its inclusive time less its upstream's)."""
+    result = []
+    previous = source.inclusive_seconds
+    for position, step, timed in timers:
+        stats: StepStats = step.stats
+        stats.seconds = max(0.0, timed.inclusive_seconds - previous)
+        previous = timed.inclusive_seconds
+        result.append({"position": position, **stats.to_dict()})
+    return result
+
+
+def run_reduce(recipe: Recipe, plan: StagePlan, *, layout: JobLayout, shard_count: int, job_id: int,
+               index_root: str | None = None) -> dict[str, Any]:
+    """Run a global step's reduce over every shard it collected. Safe to re-run."""
+    assert plan.global_position is not None
+    step = recipe.build()[plan.global_position]
+    assert isinstance(step, GlobalStep)
+    work = _shard_work(layout, step, plan.global_position, -1, shard_count, job_id, index_root)
+    return {"position": plan.global_position, "name": step.name, **step.reduce(work)}
+
+
+def run_commit(recipe: Recipe, *, layout: JobLayout, shard_count: int, job_id: int,
+               index_root: str | None) -> None:
+    """Publish every global step's kept documents to the persistent index. Safe to re-run."""
+    for position, step in enumerate(recipe.build()):
+        if isinstance(step, GlobalStep):
+            step.commit(_shard_work(layout, step, position, -1, shard_count, job_id, index_root))
+
+
+def merge_shard_stats(recipe: Recipe, shard_stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sum map shards' stats into the job's: per step (in recipe order), reads, errors by file and kind."""
+    steps = recipe.build()
+    merged = {position: StepStats(step.name) for position, step in enumerate(steps)}
+    read_docs = read_bytes = 0
+    read_seconds = 0.0
+    errors = ReadErrors()
+    for stats in shard_stats:
+        for step_dict in stats.get("steps", []):
+            merged[step_dict["position"]].merge(StepStats.from_dict(step_dict))
+        read = stats.get("read")
+        if read:
+            read_docs += read["docs"]
+            read_bytes += read["bytes"]
+            read_seconds += read.get("seconds", 0.0)
+            errors.merge(ReadErrors.from_dict(read.get("errors", {})))
+    step_list = [{"position": p, **s.to_dict()} for p, s in merged.items()]
+    errors_by_kind: dict[str, int] = {}
+    for step_dict in step_list:
+        for kind, n in step_dict["errors"].items():
+            errors_by_kind[kind] = errors_by_kind.get(kind, 0) + n
+    read_errors = errors.to_dict()
+    for kinds in read_errors.values():
+        for kind, detail in kinds.items():
+            errors_by_kind[kind] = errors_by_kind.get(kind, 0) + detail["count"]
+    return {
+        "read": {"docs": read_docs, "bytes": read_bytes, "seconds": round(read_seconds, 6), "errors": read_errors},
+        "steps": step_list,
+        "errors_by_kind": errors_by_kind,
+    }
