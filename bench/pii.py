@@ -1,0 +1,381 @@
+"""Benchmark the PII step: precision and recall per entity type on labelled sets, and documents per second per core.
+
+    .venv/bin/python bench/pii.py                     # print everything
+    .venv/bin/python bench/pii.py --write-results     # also replace the "## PII" section of bench/RESULTS.md
+
+Data (read from ../shared/data, never copied; see each folder's SOURCES.md):
+- pii/presidio-research/synth_dataset_v2.json: 1,500 synthetic English sentences (MIT). Its types map to ours as
+  PERSON, EMAIL_ADDRESS -> EMAIL, PHONE_NUMBER -> PHONE, CREDIT_CARD -> CARD, IBAN_CODE -> IBAN, US_SSN -> SSN,
+  IP_ADDRESS -> IP. Its other types (addresses, places, organisations, dates, titles, ages, ZIP codes, domain
+  names, driver licences) are not ours.
+- pii/ccf-bdci2020-privacy/train.jsonl: 2,515 real Chinese texts: mobile (mobile and landline numbers) -> PHONE,
+  email -> EMAIL, QQ -> QQ, vx -> WECHAT, name -> PERSON. We do not detect addresses. The set holds real contact
+  details: this script prints and writes counts and ratios only, never a text or a value.
+- pii/cluener2020/dev.json: 1,343 Chinese news sentences; its `name` type -> PERSON (for the Chinese name finders).
+- corpora/: BBC news, Chinese Wikipedia paragraphs and hotel reviews: unlabelled, used for speed and for the
+  number of hits per 1,000 documents (text that has little personal data: every hit there is a candidate false
+  positive).
+
+Matching: a predicted span is compared with gold spans of the same (mapped) type. "exact": same start and end.
+"overlap": at least one character in common (presidio-research's span-overlap view; it forgives a trailing
+extension or an included title). Precision counts predictions of the type; recall counts gold spans. A prediction
+of one of our types that the set does not label (e.g. SECRET on presidio) is reported apart, not as a false positive.
+
+Speed: the `pii` step over the same documents with names off and on, CPU time of this process
+(`time.process_time`, all threads, so it is per core), after one warm-up batch that loads the models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import gzip
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from curation.steps.document import Document  # noqa: E402
+from curation.steps.pii import names as name_finders  # noqa: E402
+from curation.steps.pii.redact import find_pii  # noqa: E402
+from curation.steps.pii.step import PiiParams, PiiRedactor  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+SECTION = "## PII"
+
+PRESIDIO_TYPES = {
+    "PERSON": "PERSON",
+    "EMAIL_ADDRESS": "EMAIL",
+    "PHONE_NUMBER": "PHONE",
+    "CREDIT_CARD": "CARD",
+    "IBAN_CODE": "IBAN",
+    "US_SSN": "SSN",
+    "IP_ADDRESS": "IP",
+}
+CCF_TYPES = {"mobile": "PHONE", "email": "EMAIL", "QQ": "QQ", "vx": "WECHAT", "name": "PERSON"}
+
+Span = tuple[str, int, int]
+
+
+@dataclass
+class Example:
+    text: str
+    gold: list[Span]
+
+
+@dataclass
+class Score:
+    gold: int = 0
+    predicted: int = 0
+    exact: int = 0
+    overlap_precision_hits: int = 0
+    overlap_recall_hits: int = 0
+
+    def row(self, name: str) -> list[str]:
+        def ratio(numerator: int, denominator: int) -> str:
+            return f"{numerator / denominator:.3f}" if denominator else "-"
+
+        p_exact, r_exact = ratio(self.exact, self.predicted), ratio(self.exact, self.gold)
+        p_over = ratio(self.overlap_precision_hits, self.predicted)
+        r_over = ratio(self.overlap_recall_hits, self.gold)
+        f1 = "-"
+        if self.predicted and self.gold and self.overlap_precision_hits + self.overlap_recall_hits:
+            p, r = self.overlap_precision_hits / self.predicted, self.overlap_recall_hits / self.gold
+            f1 = f"{2 * p * r / (p + r):.3f}" if p + r else "0.000"
+        return [name, str(self.gold), str(self.predicted), p_exact, r_exact, p_over, r_over, f1]
+
+
+@dataclass
+class Evaluation:
+    scores: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
+    unlabelled_types: Counter[str] = field(default_factory=Counter)
+
+
+def evaluate(examples: Sequence[Example], predict: Callable[[str], list[Span]], types: Iterable[str]) -> Evaluation:
+    """Score predictions against gold spans per type, exact and by overlap."""
+    labelled = set(types)
+    result = Evaluation()
+    for example in examples:
+        predicted = predict(example.text)
+        gold_by_type: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for kind, start, end in example.gold:
+            gold_by_type[kind].append((start, end))
+        predicted_by_type: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for kind, start, end in predicted:
+            if kind in labelled:
+                predicted_by_type[kind].append((start, end))
+            else:
+                result.unlabelled_types[kind] += 1
+        for kind in labelled:
+            gold, pred = gold_by_type.get(kind, []), predicted_by_type.get(kind, [])
+            score = result.scores[kind]
+            score.gold += len(gold)
+            score.predicted += len(pred)
+            score.exact += len(set(gold) & set(pred))
+            score.overlap_precision_hits += sum(any(s < ge and gs < e for gs, ge in gold) for s, e in pred)
+            score.overlap_recall_hits += sum(any(s < pe and ps < e for ps, pe in pred) for s, e in gold)
+    return result
+
+
+def table(evaluation: Evaluation, order: Sequence[str]) -> list[str]:
+    header = ["type", "gold", "predicted", "P exact", "R exact", "P overlap", "R overlap", "F1 overlap"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for kind in order:
+        lines.append("| " + " | ".join(evaluation.scores[kind].row(kind)) + " |")
+    if evaluation.unlabelled_types:
+        other = ", ".join(f"{kind} {count}" for kind, count in sorted(evaluation.unlabelled_types.items()))
+        lines.append(f"\nPredictions of types this set does not label: {other}.")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Data.
+
+
+def presidio_examples(data: Path) -> list[Example]:
+    rows = json.loads((data / "pii" / "presidio-research" / "synth_dataset_v2.json").read_text(encoding="utf-8"))
+    examples = []
+    for row in rows:
+        gold = [
+            (PRESIDIO_TYPES[span["entity_type"]], span["start_position"], span["end_position"])
+            for span in row["spans"]
+            if span["entity_type"] in PRESIDIO_TYPES
+        ]
+        examples.append(Example(row["full_text"], gold))
+    return examples
+
+
+def ccf_examples(data: Path) -> list[Example]:
+    examples = []
+    with open(data / "pii" / "ccf-bdci2020-privacy" / "train.jsonl", encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            gold = [
+                (CCF_TYPES[span["label"]], span["start"], span["end"])
+                for span in row["spans"]
+                if span["label"] in CCF_TYPES
+            ]
+            examples.append(Example(row["text"], gold))
+    return examples
+
+
+def cluener_examples(data: Path) -> list[Example]:
+    examples = []
+    with open(data / "pii" / "cluener2020" / "dev.json", encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            gold = [
+                ("PERSON", start, end + 1)
+                for positions in row["label"].get("name", {}).values()
+                for start, end in positions
+            ]
+            examples.append(Example(row["text"], gold))
+    return examples
+
+
+def corpus_texts(data: Path) -> dict[str, list[str]]:
+    corpora = data / "corpora"
+    with gzip.open(corpora / "bbc-news-2004-05" / "articles.jsonl.gz", "rt", encoding="utf-8") as lines:
+        bbc = [json.loads(line)["text"] for line in lines]
+    with open(corpora / "cmrc2018-zh-wikipedia" / "paragraphs.jsonl", encoding="utf-8") as lines:
+        wiki = [json.loads(line)["text"] for line in lines]
+    with open(corpora / "chinese-reviews" / "ChnSentiCorp_htl_all.csv", encoding="utf-8") as handle:
+        reviews = [row["review"] for row in csv.DictReader(handle) if row.get("review")]
+    return {"BBC news (en)": bbc, "zh Wikipedia": wiki, "zh hotel reviews": reviews}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Runs.
+
+
+def predictor(lang: str | None, names: bool = True) -> Callable[[str], list[Span]]:
+    def predict(text: str) -> list[Span]:
+        return [(span["type"], span["start"], span["end"]) for span in find_pii(text, lang=lang, names=names)]
+
+    return predict
+
+
+def chinese_name_predictor(backend: str) -> Callable[[str], list[Span]]:
+    def predict(text: str) -> list[Span]:
+        (spans,) = name_finders.find_chinese_names([text], backend)
+        return [("PERSON", start, end) for start, end in spans]
+
+    return predict
+
+
+def step_speed(texts: Sequence[str], lang: str | None, names: bool) -> tuple[float, float]:
+    """Return (documents/s, characters/s) of the pii step per core on `texts`."""
+    params = PiiParams(names=names, max_hits=None)
+    warm = PiiRedactor(params)
+    list(warm.run(iter([{"id": "w", "text": text, "lang": lang or "und"} for text in texts[:64]])))
+    step = PiiRedactor(params)
+    docs: list[Document] = [{"id": str(i), "text": text} for i, text in enumerate(texts)]
+    if lang:
+        for doc in docs:
+            doc["lang"] = lang
+    started = time.process_time()
+    kept = sum(1 for _ in step.run(iter(docs)))
+    elapsed = time.process_time() - started
+    assert kept == len(texts)
+    return len(texts) / elapsed, sum(map(len, texts)) / elapsed
+
+
+def hits_per_thousand(texts: Sequence[str], lang: str | None) -> tuple[Counter[str], list[int]]:
+    counts: Counter[str] = Counter()
+    per_doc = []
+    for text in texts:
+        spans = find_pii(text, lang=lang, names=False)
+        counts.update(span["type"] for span in spans)
+        per_doc.append(len(spans))
+    return counts, per_doc
+
+
+def percentile(values: Sequence[int], fraction: float) -> int:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
+    parser.add_argument("--write-results", action="store_true", help="replace the ## PII section of RESULTS.md")
+    parser.add_argument("--skip-speed", action="store_true", help="quality only")
+    args = parser.parse_args()
+    if not (args.data / "pii").is_dir():
+        print(f"no data at {args.data}/pii: see ../shared/data/README.md", file=sys.stderr)
+        return 2
+
+    out: list[str] = []
+
+    def emit(line: str = "") -> None:
+        print(line, flush=True)
+        out.append(line)
+
+    order_en = ["EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP", "PERSON"]
+    order_zh = ["PHONE", "EMAIL", "QQ", "WECHAT", "PERSON"]
+
+    presidio = presidio_examples(args.data)
+    emit(f"### English: presidio-research synth_dataset_v2 ({len(presidio)} sentences), `find_pii(lang='en')`")
+    emit()
+    for line in table(evaluate(presidio, predictor("en"), order_en), order_en):
+        emit(line)
+    emit()
+    emit("Not covered (no recogniser): STREET_ADDRESS, GPE, ORGANIZATION, DATE_TIME, TITLE, AGE, NRP, ZIP_CODE, ")
+    emit("DOMAIN_NAME, US_DRIVER_LICENSE.")
+    emit()
+
+    ccf = ccf_examples(args.data)
+    emit(f"### Chinese: CCF BDCI 2020 privacy ({len(ccf)} texts), `find_pii(lang='zh')`")
+    emit()
+    for line in table(evaluate(ccf, predictor("zh"), order_zh), order_zh):
+        emit(line)
+    emit()
+    emit("Not covered: address (2,056 spans), and the set's non-personal types (organisation, company, position, ")
+    emit("government, book, movie, game, scene). PHONE gold includes landlines and Hong Kong/Taiwan numbers.")
+    emit()
+
+    cluener = cluener_examples(args.data)
+    emit("### Chinese person names: the two measured finders (PERSON only)")
+    emit()
+    header = ["finder", "set", "gold", "predicted", "P exact", "R exact", "P overlap", "R overlap", "F1 overlap"]
+    emit("| " + " | ".join(header) + " |")
+    emit("|" + "---|" * len(header))
+    f1_by_backend: dict[str, list[float]] = defaultdict(list)
+    for backend in name_finders.ZH_BACKENDS:
+        for set_name, examples in (("CLUENER dev", cluener), ("CCF", ccf)):
+            names_only = [Example(e.text, [g for g in e.gold if g[0] == "PERSON"]) for e in examples]
+            evaluation = evaluate(names_only, chinese_name_predictor(backend), ["PERSON"])
+            row = evaluation.scores["PERSON"].row("PERSON")
+            f1_by_backend[backend].append(float(row[-1]) if row[-1] != "-" else 0.0)
+            emit("| " + " | ".join([backend, set_name, *row[1:]]) + " |")
+    best = max(f1_by_backend, key=lambda backend: statistics.mean(f1_by_backend[backend]))
+    emit()
+    emit(f"Best mean overlap F1: `{best}` (the default is `{name_finders.DEFAULT_ZH_BACKEND}`).")
+    emit()
+
+    corpora = corpus_texts(args.data)
+    emit("### Hits per 1,000 documents on unlabelled text (structured types only; candidate false positives)")
+    emit()
+    count_rows = {}
+    for corpus, texts in corpora.items():
+        lang = "en" if "en" in corpus else "zh"
+        counts, per_doc = hits_per_thousand(texts, lang)
+        count_rows[corpus] = per_doc
+        described = ", ".join(f"{k} {1000 * v / len(texts):.1f}" for k, v in counts.most_common()) or "none"
+        emit(f"- {corpus} ({len(texts)} docs): {described}")
+    emit()
+    emit("Spans per text (all types), for `max_hits`:")
+    for set_name, examples in (("presidio", presidio), ("CCF", ccf)):
+        per_doc = [len(find_pii(e.text, lang="en" if set_name == "presidio" else "zh")) for e in examples]
+        emit(f"- {set_name}: p99 {percentile(per_doc, 0.99)}, p99.9 {percentile(per_doc, 0.999)}, max {max(per_doc)}")
+    for corpus, per_doc in count_rows.items():
+        emit(f"- {corpus} (structured only): p99.9 {percentile(per_doc, 0.999)}, max {max(per_doc)}")
+    emit()
+
+    if not args.skip_speed:
+        emit("### Speed of the `pii` step, per core (process CPU time)")
+        emit()
+        emit("| texts | docs | mean chars | names off: docs/s | chars/s | names on: docs/s | chars/s |")
+        emit("|---|---|---|---|---|---|---|")
+        speed_sets = {
+            "presidio (en)": ([e.text for e in presidio], "en"),
+            "CCF (zh)": ([e.text for e in ccf], "zh"),
+            **{name: (texts, "en" if "en" in name else "zh") for name, texts in corpora.items()},
+        }
+        for set_name, (texts, lang) in speed_sets.items():
+            off_docs, off_chars = step_speed(texts, lang, names=False)
+            on_docs, on_chars = step_speed(texts, lang, names=True)
+            mean = statistics.mean(map(len, texts))
+            emit(
+                f"| {set_name} | {len(texts)} | {mean:.0f} | {off_docs:,.0f} | {off_chars:,.0f} "
+                f"| {on_docs:,.0f} | {on_chars:,.0f} |"
+            )
+        emit()
+
+    if args.write_results:
+        write_section(out)
+    return 0
+
+
+def write_section(lines: list[str]) -> None:
+    """Replace (or append) the `## PII` section of bench/RESULTS.md, leaving every other section as it is."""
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
+        machine = f"{model} ({machine})"
+    except OSError:
+        pass
+    body = [
+        SECTION,
+        "",
+        f"Measured {datetime.date.today().isoformat()} on {machine}, with",
+        "`.venv/bin/python bench/pii.py --write-results` (data from ../shared/data; method in bench/pii.py).",
+        "",
+        *lines,
+    ]
+    # Re-read right before writing: other benchmarks write their own sections concurrently.
+    existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    start = existing.find(f"\n{SECTION}\n")
+    if start == -1:
+        updated = existing.rstrip("\n") + "\n\n" + "\n".join(body).rstrip("\n") + "\n"
+    else:
+        following = existing.find("\n## ", start + 1)
+        rest = existing[following:] if following != -1 else "\n"
+        updated = existing[: start + 1] + "\n".join(body).rstrip("\n") + "\n" + rest
+    RESULTS.write_text(updated, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
