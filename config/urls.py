@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from accounts.views import home
 from curation.api import DedupIndexViewSet, JobViewSet, RecipeListView
 
 router = DefaultRouter()
@@ -18,5 +19,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", home, name="home"),
     path("", include("curation.urls")),
 ]

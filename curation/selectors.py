@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Sum
 from django.http import Http404
 
 from accounts.roles import can_curate
-from curation.models import DocumentSample, Job, Shard
+from curation.models import DocumentSample, Job, JobSchedule, Shard
 from curation.services import job_recipe, job_stats
 from curation.steps.pipeline import plan_stages
 
@@ -84,3 +84,41 @@ def job_removal_reasons(job: Job) -> list[dict[str, Any]]:
     return list(
         job.samples.filter(kept=False).values("removed_by", "reason").annotate(n=Count("id")).order_by("-n")
     )
+
+
+def jobs_overview(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Job]:
+    """The jobs this user may see, annotated for the console's list in one query.
+
+    `units_done` / `units_total` give the progress of `job_progress` without building recipes: a job has
+    `stage_count` = 2K+2 stages (K+1 map stages of `shard_count` units, K reduce units and one finish unit;
+    see `plan_stages`), so (K+1) * (shard_count + 1) units in all. `docs_read` counts the first map stage's input,
+    `docs_kept` the last map stage's output (as `job_stats` does).
+    """
+    map_shards = Q(shards__kind=Shard.Kind.MAP, shards__status=Shard.Status.DONE)
+    return jobs_visible_to(user).annotate(
+        units_done=Count("shards", filter=Q(shards__status=Shard.Status.DONE)),
+        units_total=ExpressionWrapper(F("stage_count") / 2 * (F("shard_count") + 1), output_field=IntegerField()),
+        docs_read=Sum("shards__docs_in", filter=map_shards & Q(shards__stage=0), default=0),
+        docs_kept=Sum("shards__docs_kept", filter=map_shards & Q(shards__stage=F("stage_count") - 2), default=0),
+    )
+
+
+def schedules_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[JobSchedule]:
+    """Job schedules with their beat timing and run count; none for users who may not curate."""
+    if not can_curate(user):
+        return JobSchedule.objects.none()
+    return (
+        JobSchedule.objects.select_related("dedup_index", "periodic_task__interval", "periodic_task__crontab")
+        .annotate(job_count=Count("jobs"))
+        .order_by("name")
+    )
+
+
+def access_schedule_by_id(user: AbstractBaseUser | AnonymousUser, schedule_id: int) -> JobSchedule:
+    """The schedule, if this user may manage it; 404 otherwise."""
+    if not can_curate(user):
+        raise Http404("no such schedule")
+    schedule = JobSchedule.objects.select_related("periodic_task").filter(pk=schedule_id).first()
+    if schedule is None:
+        raise Http404("no such schedule")
+    return schedule

@@ -113,10 +113,10 @@ def job_submit(
         splits = plan_splits(list(inputs), options, target_bytes=settings.SHARD_TARGET_BYTES)
     except InputError as error:
         raise JobError(str(error)) from error
-    index = dedup_index_ensure(dedup_index) if dedup_index else None
     stages = plan_stages(parsed)
 
     with transaction.atomic():
+        index = dedup_index_ensure(dedup_index) if dedup_index else None
         job = Job.objects.create(
             recipe_name=parsed.name,
             recipe_yaml=parsed.source_yaml,

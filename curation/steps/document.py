@@ -40,6 +40,7 @@ class Document(TypedDict, total=False):
     pii: list[PiiSpan]
     removed_by: str
     reason: str
+    meta: dict[str, Any]  # the input record's other fields (JSON Lines, Parquet), kept as they were
     # Transient: raw HTML payload from a crawl, consumed (and deleted) by the `extract` step. Never written out.
     html: bytes
 

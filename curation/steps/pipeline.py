@@ -120,6 +120,7 @@ class Reservoir:
 class ShardResult:
     """What a map shard reports to the control plane."""
 
+    map_stage: int
     steps: list[dict[str, Any]]  # StepStats.to_dict(), with "position" added
     read: dict[str, Any]  # documents and bytes read, read errors per file and kind
     docs_in: int
@@ -131,6 +132,7 @@ class ShardResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "map_stage": self.map_stage,
             "steps": self.steps,
             "read": self.read,
             "docs_in": self.docs_in,
@@ -242,6 +244,7 @@ def run_map_shard(
     step_stats = _exclusive_step_stats(timed_source, timers)
     docs_in = read_stats["docs"]
     return ShardResult(
+        map_stage=plan.map_stage,
         steps=step_stats,
         read={"docs": docs_in, "bytes": read_stats["bytes"], "errors": read_errors.to_dict(),
               "seconds": round(timed_source.inclusive_seconds, 6)},
@@ -295,7 +298,8 @@ def merge_shard_stats(recipe: Recipe, shard_stats: list[dict[str, Any]]) -> dict
         for step_dict in stats.get("steps", []):
             merged[step_dict["position"]].merge(StepStats.from_dict(step_dict))
         read = stats.get("read")
-        if read:
+        # Later map stages re-read the documents of the first one: only the first reads the input.
+        if read and stats.get("map_stage", 0) == 0:
             read_docs += read["docs"]
             read_bytes += read["bytes"]
             read_seconds += read.get("seconds", 0.0)
@@ -306,9 +310,8 @@ def merge_shard_stats(recipe: Recipe, shard_stats: list[dict[str, Any]]) -> dict
         for kind, n in step_dict["errors"].items():
             errors_by_kind[kind] = errors_by_kind.get(kind, 0) + n
     read_errors = errors.to_dict()
-    for kinds in read_errors.values():
-        for kind, detail in kinds.items():
-            errors_by_kind[kind] = errors_by_kind.get(kind, 0) + detail["count"]
+    for kind, n in read_errors["by_kind"].items():
+        errors_by_kind[kind] = errors_by_kind.get(kind, 0) + n
     return {
         "read": {"docs": read_docs, "bytes": read_bytes, "seconds": round(read_seconds, 6), "errors": read_errors},
         "steps": step_list,

@@ -1,0 +1,129 @@
+"""Console forms: they check the shape of what a data engineer typed; the services decide whether it can run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from curation.steps.recipe import builtin_recipe_names
+
+# The reader formats the API accepts too (curation/api.py); blank keeps what the recipe (or "auto") says.
+READER_FORMATS = ("auto", "warc", "wet", "jsonl", "parquet")
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _builtin_recipe_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in builtin_recipe_names()]
+
+
+class JobSubmitForm(forms.Form):
+    recipe = forms.ChoiceField(label=_("Built-in recipe"), required=False)
+    recipe_yaml = forms.CharField(
+        label=_("Or paste a recipe (YAML)"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "code"}),
+        help_text=_("Used instead of the built-in recipe; leave the recipe choice empty."),
+    )
+    inputs = forms.CharField(
+        label=_("Inputs"),
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "class": "code"}),
+        help_text=_("One path or URL per line: files, folders or glob patterns."),
+    )
+    output = forms.CharField(
+        label=_("Output folder"),
+        required=False,
+        max_length=1000,
+        help_text=_("Optional; by default a new folder under the storage root."),
+    )
+    text_field = forms.CharField(
+        label=_("Text field"),
+        required=False,
+        max_length=200,
+        help_text=_("JSON Lines and Parquet inputs: the field that holds the text. Blank: the recipe's default."),
+    )
+    format = forms.ChoiceField(
+        label=_("Input format"),
+        required=False,
+        choices=[("", _("As the recipe says")), *[(f, f) for f in READER_FORMATS]],
+    )
+    dedup_index = forms.SlugField(
+        label=_("Dedup index"),
+        required=False,
+        max_length=100,
+        help_text=_("Optional; deduplicate against (and add to) this named index, created on first use."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["recipe"].choices = [("", _("— paste YAML below —")), *_builtin_recipe_choices()]
+
+    def clean_inputs(self) -> list[str]:
+        inputs = _lines(self.cleaned_data["inputs"])
+        if not inputs:
+            raise forms.ValidationError(_("Give at least one input path."))
+        return inputs
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        has_name = bool(cleaned.get("recipe"))
+        has_yaml = bool((cleaned.get("recipe_yaml") or "").strip())
+        if has_name == has_yaml:
+            raise forms.ValidationError(_("Choose exactly one: a built-in recipe, or a pasted one."))
+        return cleaned
+
+    def recipe_source(self) -> str:
+        """What `job_submit(recipe=...)` takes: a built-in name, or YAML text (which always has a newline)."""
+        if self.cleaned_data["recipe"]:
+            return str(self.cleaned_data["recipe"])
+        return self.cleaned_data["recipe_yaml"].strip() + "\n"
+
+    def reader_overrides(self) -> dict[str, str]:
+        return {key: self.cleaned_data[key] for key in ("text_field", "format") if self.cleaned_data[key]}
+
+
+class ScheduleCreateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    recipe = forms.ChoiceField(label=_("Recipe"))
+    inputs = forms.CharField(
+        label=_("Inputs"),
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "code"}),
+        help_text=_("One path or URL per line; read again on every run."),
+    )
+    output = forms.CharField(
+        label=_("Output folder"),
+        max_length=1000,
+        help_text=_("Each run writes to a new run-<timestamp> folder inside it."),
+    )
+    every_minutes = forms.IntegerField(label=_("Every N minutes"), required=False, min_value=1)
+    crontab = forms.CharField(
+        label=_("Or a crontab"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "0 3 * * *", "spellcheck": "false", "class": "code"}),
+        help_text=_("Five fields: minute hour day-of-month month day-of-week (UTC)."),
+    )
+    dedup_index = forms.SlugField(label=_("Dedup index"), required=False, max_length=100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["recipe"].choices = _builtin_recipe_choices()
+
+    def clean_inputs(self) -> list[str]:
+        inputs = _lines(self.cleaned_data["inputs"])
+        if not inputs:
+            raise forms.ValidationError(_("Give at least one input path."))
+        return inputs
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        has_interval = cleaned.get("every_minutes") is not None
+        has_crontab = bool((cleaned.get("crontab") or "").strip())
+        if has_interval == has_crontab:
+            raise forms.ValidationError(_("Give exactly one of: every N minutes, or a crontab."))
+        return cleaned

@@ -1,0 +1,18 @@
+"""The data engineers' console: server-rendered pages for jobs and schedules (the REST API lives under /api/v1/)."""
+
+from django.urls import path
+
+from curation import views
+
+app_name = "curation"
+
+urlpatterns = [
+    path("jobs/", views.job_list, name="job-list"),
+    path("jobs/new/", views.job_submit_page, name="job-submit"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
+    path("jobs/<int:job_id>/progress.json", views.job_progress_json, name="job-progress"),
+    path("jobs/<int:job_id>/samples/", views.job_samples_page, name="job-samples"),
+    path("jobs/<int:job_id>/cancel/", views.job_cancel_action, name="job-cancel"),
+    path("schedules/", views.schedule_list, name="schedule-list"),
+    path("schedules/<int:schedule_id>/delete/", views.schedule_delete_action, name="schedule-delete"),
+]
