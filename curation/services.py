@@ -77,7 +77,7 @@ def _reader_options(recipe: Recipe, overrides: dict[str, Any] | None) -> ReaderO
     options = {**recipe.reader, **(overrides or {})}
     try:
         return ReaderOptions(**options)
-    except TypeError as error:
+    except (TypeError, ValueError) as error:
         raise JobError(f"bad reader options {options}: {error}") from error
 
 

@@ -10,11 +10,12 @@ Choices, and why:
   the `extract` step decodes and extracts them (decoding there keeps reading cheap). WET `conversion` records become
   text documents. Other payloads (images, PDFs, plain text) are skipped as "not_html", responses with a status
   outside 2xx (redirects, error pages) as "http_status". Request, metadata, revisit and warcinfo records are ignored.
-- A damaged uncompressed WARC is resynchronised at the next line that starts with `WARC/` and begins a record whose
-  Content-Length leads to the record separator; a damaged `.warc.gz` at the next gzip member (`\\x1f\\x8b\\x08`) that
-  decompresses to a WARC header. Every record is checked against its framing (plain files) or its gzip member's
-  checksum (compressed files) before it is emitted, so a record cut short by damage is dropped rather than emitted
-  with the next record's bytes inside it.
+- A damaged uncompressed WARC is resynchronised at the next `WARC/1.` (or `WARC/0.`) header whose Content-Length
+  leads to the record separator and the next header; a damaged `.warc.gz` at the next gzip member
+  (`\\x1f\\x8b\\x08`) that decompresses to a WARC header. Byte-range splits of a plain WARC find their first record
+  the same way, so a record is read by exactly one split. Every record is checked against its framing (plain
+  files) or its gzip member's checksum (compressed files) before it is emitted, so a record cut short by damage is
+  dropped rather than emitted with the next record's bytes inside it.
 - A truncated file keeps every record decoded before the end, including the last, partial one: a page cut short is
   still a page, as crawlers' own `WARC-Truncated` records are.
 - JSON Lines must be UTF-8 (RFC 8259). A line that is not is skipped and counted as "bad_encoding" instead of being
