@@ -10,6 +10,8 @@ import pytest
 import zstandard
 
 import tests.support.slow_step  # noqa: F401  (registers test_slow_passthrough in this process too)
+from tests.curation.test_dedup_jobs import article, edited
+from tests.fixtures.jobs import write_jsonl
 from curation.models import Job, Shard
 from curation.services import job_run_local, job_submit
 from tests.fixtures.workers import wait_for
@@ -81,3 +83,21 @@ def test_killed_worker_shards_are_taken_over_and_output_equals_a_clean_run(
     assert len({doc_id for doc_id, _ in got}) == len(got) == 360
     # and no temporary file was left behind by the killed shard
     assert not list(Path(job.output).rglob("*.tmp-*"))
+
+
+def test_dedup_only_on_workers_equals_the_local_run(celery_workers: Any, tmp_path: Path) -> None:
+    # given two shards that share exact and near copies across them
+    write_jsonl(tmp_path / "a.jsonl", [{"id": f"a{i}", "text": article(i)} for i in range(30)])
+    write_jsonl(tmp_path / "b.jsonl", [{"id": f"b{i}", "text": edited(article(i)) if i % 3 else article(i)}
+                                       for i in range(0, 60, 2)])
+    inputs = [str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]
+    local = job_run_local(job_submit(recipe="dedup-only", inputs=inputs, output=str(tmp_path / "local")))
+    # when the same job runs on two workers
+    workers = [celery_workers("d1"), celery_workers("d2")]
+    job = job_submit(recipe="dedup-only", inputs=inputs, output=str(tmp_path / "workers"))
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, 120, "the dedup job to finish", workers)
+    job.refresh_from_db()
+    # then it completed with the same kept documents as the in-process run, and removed the 15 copies
+    assert job.status == Job.Status.COMPLETED, job.error
+    assert kept_documents(job.output) == kept_documents(local.output)
+    assert job.stats["documents"]["removed"] == 15
