@@ -41,7 +41,8 @@ from curation.steps.pipeline import (
     run_reduce,
 )
 from curation.steps.readers import InputError, InputSplit, ReaderOptions, plan_splits
-from curation.steps.recipe import Recipe, load_recipe, parse_recipe
+from curation.steps.quality_classifier import resolve_model_dir
+from curation.steps.recipe import Recipe, StepSpec, load_recipe, parse_recipe
 from curation.steps.writers import write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,16 @@ def _reader_options(recipe: Recipe, overrides: dict[str, Any] | None) -> ReaderO
         raise JobError(f"bad reader options {options}: {error}") from error
 
 
+def _pin_models(recipe: Recipe) -> Recipe:
+    """Resolve `.../latest` quality models to today's newest version, so every shard and re-run uses one model."""
+    steps = tuple(
+        StepSpec(spec.name, {**spec.params, "model": resolve_model_dir(str(spec.params["model"]))})
+        if spec.name == "quality_classifier" and "model" in spec.params else spec
+        for spec in recipe.steps
+    )
+    return recipe if steps == recipe.steps else recipe.with_steps(steps)
+
+
 def recipe_resolve(recipe: str) -> Recipe:
     """Load a built-in recipe by name, a recipe file by path, or parse recipe YAML text."""
     if "\n" in recipe:
@@ -103,8 +114,8 @@ def job_submit(
     A bad recipe, a missing input or an occupied output folder raises JobError before any work starts.
     """
     try:
-        parsed = recipe_resolve(recipe)
-    except RecipeError as error:
+        parsed = _pin_models(recipe_resolve(recipe))
+    except (RecipeError, OSError) as error:
         raise JobError(str(error)) from error
     if not inputs:
         raise JobError("no input given")
@@ -142,7 +153,8 @@ def job_submit(
 
 
 def job_recipe(job: Job) -> Recipe:
-    return parse_recipe(job.recipe_yaml, job.recipe_name)
+    """The recipe as submitted (validated then; not rebuilt here, since building steps may load models)."""
+    return parse_recipe(job.recipe_yaml, job.recipe_name, validate=False)
 
 
 def job_layout(job: Job) -> JobLayout:

@@ -17,3 +17,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"third-party data not present at {SHARED_DATA} (see ../shared/data/README.md)")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def isolated_storage(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Give every Django test its own STORAGE_ROOT: dedup indexes there name jobs of this test's database."""
+    uses_django = {"settings", "db", "transactional_db", "client", "live_server"} & set(request.fixturenames)
+    if not uses_django and not request.node.get_closest_marker("django_db"):
+        return
+    settings = request.getfixturevalue("settings")
+    settings.STORAGE_ROOT = str(tmp_path / "storage")

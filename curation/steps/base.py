@@ -139,15 +139,18 @@ class Filter(Step):
         stats = self.stats
         for doc in docs:
             stats.docs_in += 1
-            stats.bytes_in += len(doc.get("text", ""))
             try:
+                stats.bytes_in += len(doc.get("text") or "")
                 self.score(doc)
                 reason = self.decide(doc)
-            except Exception as error:  # one bad document must never crash the shard
+            except Exception as error:  # one bad document (no text, text not a string...) never crashes a shard
                 self.drop_on_error(doc, error)
                 continue
             if reason is None:
                 stats.kept += 1
+                if doc.get("removed_by") == self.name:  # re-decided with new thresholds: no longer removed
+                    del doc["removed_by"]
+                    doc.pop("reason", None)
                 yield doc
             else:
                 self.drop(doc, reason)
@@ -214,14 +217,20 @@ def register_step(cls: type[Step]) -> type[Step]:
     return cls
 
 
-def build_step(name: str, params: Mapping[str, Any] | None = None) -> Step:
-    """Instantiate the registered step `name` with `params`, rejecting unknown names and parameters."""
-    from curation.steps import registry  # noqa: F401  (imports every step module so that they register)
+def step_class(name: str) -> type[Step]:
+    """The registered step class called `name`; RecipeError when there is none."""
+    from curation.steps import registry  # noqa: F401  (step modules import this one: registering must come later)
 
     cls = STEP_REGISTRY.get(name)
     if cls is None:
         known = ", ".join(sorted(STEP_REGISTRY))
         raise RecipeError(f"unknown step {name!r} (known steps: {known})")
+    return cls
+
+
+def build_step(name: str, params: Mapping[str, Any] | None = None) -> Step:
+    """Instantiate the registered step `name` with `params`, rejecting unknown names and parameters."""
+    cls = step_class(name)
     params = dict(params or {})
     fields = {f.name: f for f in dataclasses.fields(cls.Params)}
     unknown = sorted(set(params) - set(fields))

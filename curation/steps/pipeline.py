@@ -77,17 +77,17 @@ class StagePlan:
 
 def plan_stages(recipe: Recipe) -> list[StagePlan]:
     """Split a recipe into job stages; see the module docstring."""
-    steps = recipe.build()
+    global_positions = set(recipe.global_positions())
     segments: list[list[int]] = [[]]
-    for position, step in enumerate(steps):
+    for position in range(len(recipe.steps)):
         segments[-1].append(position)
-        if isinstance(step, GlobalStep):
+        if position in global_positions:
             segments.append([])
     plans: list[StagePlan] = []
     applied: int | None = None
     for map_stage, segment in enumerate(segments):
         plans.append(StagePlan("map", map_stage, tuple(segment), applied))
-        if segment and isinstance(steps[segment[-1]], GlobalStep):
+        if segment and segment[-1] in global_positions:
             applied = segment[-1]
             plans.append(StagePlan("reduce", map_stage, (), applied))
     plans.append(StagePlan("finish", len(segments) - 1))
@@ -289,8 +289,7 @@ def run_commit(recipe: Recipe, *, layout: JobLayout, shard_count: int, job_id: i
 
 def merge_shard_stats(recipe: Recipe, shard_stats: list[dict[str, Any]]) -> dict[str, Any]:
     """Sum map shards' stats into the job's: per step (in recipe order), reads, errors by file and kind."""
-    steps = recipe.build()
-    merged = {position: StepStats(step.name) for position, step in enumerate(steps)}
+    merged = {position: StepStats(spec.name) for position, spec in enumerate(recipe.steps)}
     read_docs = read_bytes = 0
     read_seconds = 0.0
     errors = ReadErrors()

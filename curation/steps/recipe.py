@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from curation.steps.base import GlobalStep, RecipeError, Step, build_step
+from curation.steps.base import GlobalStep, RecipeError, Step, build_step, step_class
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "recipes"
 
@@ -39,26 +39,29 @@ class Recipe:
     reader: Mapping[str, Any] = field(default_factory=dict)
     source_yaml: str = ""
 
+    def with_steps(self, steps: tuple[StepSpec, ...]) -> Recipe:
+        """The same recipe with other step parameters, its YAML rewritten to match."""
+        data = {"name": self.name, "description": self.description, "reader": dict(self.reader),
+                "steps": [{spec.name: dict(spec.params)} for spec in steps]}
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+        return Recipe(name=self.name, steps=steps, description=self.description, reader=self.reader,
+                      source_yaml=text)
+
     def build(self) -> list[Step]:
         """Instantiate fresh steps (with zeroed stats) for one shard."""
         return [build_step(spec.name, spec.params) for spec in self.steps]
 
-    def stages(self) -> list[list[int]]:
-        """Split step indices into stages: each global step ends a stage (it is collected there)."""
-        stages: list[list[int]] = [[]]
-        for index, step in enumerate(self.build()):
-            stages[-1].append(index)
-            if isinstance(step, GlobalStep):
-                stages.append([])
-        return stages
+    def global_positions(self) -> list[int]:
+        """Positions of the global steps (without building any step: some load models)."""
+        return [i for i, spec in enumerate(self.steps) if issubclass(step_class(spec.name), GlobalStep)]
 
 
 def builtin_recipe_names() -> list[str]:
     return sorted(path.stem for path in BUILTIN_DIR.glob("*.yaml"))
 
 
-def parse_recipe(text: str, default_name: str) -> Recipe:
-    """Parse and validate recipe YAML; every step is built once so that bad parameters fail here."""
+def parse_recipe(text: str, default_name: str, *, validate: bool = True) -> Recipe:
+    """Parse recipe YAML; with `validate`, every step is built once so that bad parameters fail here."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -87,7 +90,8 @@ def parse_recipe(text: str, default_name: str) -> Recipe:
         reader=reader,
         source_yaml=text,
     )
-    recipe.build()
+    if validate:
+        recipe.build()
     return recipe
 
 

@@ -2,8 +2,9 @@
 
 English defaults are the paper's, as datatrove implements them (`GopherQualityFilter`, `GopherRepetitionFilter`,
 which FineWeb used unchanged). Chinese thresholds are FineWeb-2's `cmn_Hani` configuration
-(huggingface/fineweb-2, configs/cmn_Hani.yml, applied by fineweb-2-pipeline.py), which were tuned per language on
-word statistics from spaCy's jieba segmentation; we segment with jieba too (see text_stats).
+(huggingface/fineweb-2, configs/cmn_Hani.yml at commit 05e6729, applied by fineweb-2-pipeline.py at 7ee60b3),
+which were tuned per language on word statistics from spaCy's jieba segmentation; we segment with jieba too (see
+text_stats).
 
 Gopher quality                       English (Gopher)   Chinese             Chinese source
   words (letters or digits)          50 .. 100,000      50 .. 100,000       FineWeb-2 keeps the defaults
