@@ -42,7 +42,9 @@ test: install services
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks read ../shared/data in place and print ratios against their baselines (bench/RESULTS.md).
 bench: install
+	$(PY) -m pip install -q -r bench/requirements-datatrove.txt
 	$(PY) bench/ingest.py
 	$(PY) bench/dedup.py
 	$(PY) bench/quality.py

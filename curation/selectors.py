@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, overload
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Sum
@@ -10,8 +12,20 @@ from django.http import Http404
 
 from accounts.roles import can_curate
 from curation.models import DocumentSample, Job, JobSchedule, Shard
-from curation.services import job_recipe, job_stats
+from curation.services import job_layout, job_recipe, job_stats
+from curation.steps.dedup import storage
+from curation.steps.dedup.clusters import (
+    Cluster,
+    ClusterMember,
+    cluster_size_histogram,
+    load_cluster,
+    load_clusters,
+    load_summary,
+)
+from curation.steps.dedup.steps import CLUSTERS_FILE, sidecar_url
+from curation.steps.document import Document
 from curation.steps.pipeline import plan_stages
+from curation.steps.writers import read_jsonl_zst
 
 
 def access_job_by_id(user: AbstractBaseUser | AnonymousUser, job_id: int) -> Job:
@@ -122,3 +136,211 @@ def access_schedule_by_id(user: AbstractBaseUser | AnonymousUser, schedule_id: i
     if schedule is None:
         raise Http404("no such schedule")
     return schedule
+
+
+# --- dedup clusters (the console's per-job dedup pages) -----------------------------------------------------
+
+# Global steps that are deduplicators by name; any other global step counts once its work dir holds clusters.
+DEDUP_STEP_NAMES = frozenset({"exact_dedup", "minhash_dedup"})
+
+# Which document of a cluster: (the job that holds it, its id). Ids are only unique within a job: a job that
+# reads the same input as an earlier one finds the earlier job's copies under the very same ids.
+MemberKey = tuple[int, str]
+
+
+class DedupStep(NamedTuple):
+    """A dedup step of a job's recipe: where it is in the recipe, its name, and its work dir."""
+
+    position: int
+    name: str
+    work_dir: str
+
+
+class ClusterList(Sequence[Cluster]):
+    """A dedup step's clusters of two or more, largest first, read one page at a time (for Paginator).
+
+    `count` comes from the step's summary, so the clusters file is only read for the page asked for.
+    """
+
+    def __init__(self, work_dir: str, count: int) -> None:
+        self.work_dir = work_dir
+        self.count_ = count
+
+    def __len__(self) -> int:
+        return self.count_
+
+    @overload
+    def __getitem__(self, index: int) -> Cluster: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Cluster]: ...
+
+    def __getitem__(self, index: int | slice) -> Cluster | list[Cluster]:
+        if isinstance(index, slice):
+            start, stop, stride = index.indices(self.count_)
+            if stride != 1:
+                raise ValueError("clusters are read in contiguous pages")
+            return load_clusters(self.work_dir, offset=start, limit=max(0, stop - start)) if stop > start else []
+        if not -self.count_ <= index < self.count_:
+            raise IndexError(index)
+        return load_clusters(self.work_dir, offset=index % self.count_, limit=1)[0]
+
+
+@dataclass(frozen=True)
+class DedupStepOverview:
+    """What a dedup step found in one job: reduce's summary (None before reduce), the sizes, the clusters."""
+
+    step: DedupStep
+    summary: dict[str, Any] | None
+    histogram: dict[int, int]  # {cluster size: clusters}, singletons included
+    clusters: ClusterList
+
+
+def job_dedup_steps(job: Job) -> list[DedupStep]:
+    """The dedup steps of the job's recipe, in recipe order, with their work dirs in the job's output."""
+    layout = job_layout(job)
+    steps = []
+    recipe = job_recipe(job)
+    for position in recipe.global_positions():  # without building steps: some load models
+        name = recipe.steps[position].name
+        work_dir = layout.step_work_dir(position, name)
+        if name in DEDUP_STEP_NAMES or storage.exists(storage.join(work_dir, CLUSTERS_FILE)):
+            steps.append(DedupStep(position, name, work_dir))
+    return steps
+
+
+def access_dedup_step(job: Job, position: int) -> DedupStep:
+    """The job's dedup step at this recipe position; 404 when the step there is not one."""
+    step = next((step for step in job_dedup_steps(job) if step.position == position), None)
+    if step is None:
+        raise Http404("no such dedup step")
+    return step
+
+
+def access_dedup_cluster(step: DedupStep, cluster_id: str) -> Cluster:
+    """The step's cluster whose kept member has this id; 404 when there is none (or reduce has not run)."""
+    cluster = load_cluster(step.work_dir, cluster_id)
+    if cluster is None:
+        raise Http404("no such cluster")
+    return cluster
+
+
+def dedup_step_overview(step: DedupStep) -> DedupStepOverview:
+    """The summary, the histogram of cluster sizes and the (lazily read) clusters of one dedup step."""
+    summary = load_summary(step.work_dir)
+    histogram = cluster_size_histogram(step.work_dir)
+    multi_member = sum(count for size, count in histogram.items() if size > 1)
+    return DedupStepOverview(step, summary, histogram, ClusterList(step.work_dir, multi_member))
+
+
+def dedup_cluster_documents(
+    job: Job,
+    cluster: Cluster,
+    *,
+    members: Sequence[ClusterMember] | None = None,
+    position: int | None = None,
+) -> dict[MemberKey, Document]:
+    """Find the documents of a cluster's members (all, or `members`) in the output of the jobs that hold them.
+
+    A member of this job is in its shard's output: in `removed/` from the map stage that applied the step on
+    (removed as a duplicate, or by a later step), or in `kept/`. `position`, the step's place in the recipe,
+    narrows the removed files to those stages. A member of an earlier job is looked up in that job's output, in
+    the shards whose dedup sidecars list its id (every shard when none does). Each file is read only until every
+    id wanted from it has turned up. Members not found (their job was deleted, its output moved) are left out.
+    """
+    wanted = list(members) if members is not None else list(cluster.members)
+    found: dict[MemberKey, Document] = {}
+    mine: dict[int, set[str]] = {}
+    earlier: dict[int, set[str]] = {}
+    for member in wanted:
+        if member.job_id == job.pk and member.shard is not None:
+            mine.setdefault(member.shard, set()).add(member.id)
+        else:
+            earlier.setdefault(member.job_id, set()).add(member.id)
+
+    layout = job_layout(job)
+    removed_stages = _removed_map_stages(job, after_position=position)
+    for shard, ids in sorted(mine.items()):
+        urls = [*(layout.removed(shard, stage) for stage in removed_stages[:1]), layout.kept(shard),
+                *(layout.removed(shard, stage) for stage in removed_stages[1:])]
+        found.update(((job.pk, doc_id), doc) for doc_id, doc in _documents_in(urls, ids).items())
+
+    for earlier_job in Job.objects.filter(pk__in=earlier.keys()).order_by("pk"):
+        found.update(
+            ((earlier_job.pk, doc_id), doc)
+            for doc_id, doc in _documents_of_job(earlier_job, earlier[earlier_job.pk]).items()
+        )
+    return found
+
+
+def existing_job_ids(job_ids: Iterable[int]) -> set[int]:
+    """Which of these jobs still exist (a cluster may name members of jobs deleted since)."""
+    return set(Job.objects.filter(pk__in=set(job_ids)).values_list("pk", flat=True))
+
+
+def _removed_map_stages(job: Job, after_position: int | None = None) -> list[int]:
+    """The map stages whose removed files may hold a step's members: from the one that applied the step on.
+
+    Without a step, every map stage, last first (deduplication comes late in most recipes).
+    """
+    plans = [plan for plan in plan_stages(job_recipe(job)) if plan.kind == Shard.Kind.MAP]
+    if after_position is None:
+        return sorted((plan.map_stage for plan in plans), reverse=True)
+    applied = next((plan.map_stage for plan in plans if plan.global_position == after_position), 0)
+    return [plan.map_stage for plan in plans if plan.map_stage >= applied]
+
+
+def _documents_of_job(job: Job, ids: set[str]) -> dict[str, Document]:
+    """Find documents of `job` by id in its output, shard by shard (see `dedup_cluster_documents`)."""
+    layout = job_layout(job)
+    stages = _removed_map_stages(job)
+    located = _shards_of_ids(job, ids)
+    found: dict[str, Document] = {}
+    for shard, shard_ids in sorted(located.items()):
+        urls = [layout.kept(shard), *(layout.removed(shard, stage) for stage in stages)]
+        found.update(_documents_in(urls, shard_ids))
+    unlocated = ids - set(found) - set().union(*located.values())
+    for shard in range(job.shard_count):
+        if not unlocated:
+            break
+        urls = [layout.kept(shard), *(layout.removed(shard, stage) for stage in stages)]
+        hits = _documents_in(urls, unlocated)
+        found.update(hits)
+        unlocated -= set(hits)
+    return found
+
+
+def _shards_of_ids(job: Job, ids: set[str]) -> dict[int, set[str]]:
+    """Which shard of `job` holds each id, from its dedup steps' sidecars (one id column per shard)."""
+    located: dict[int, set[str]] = {}
+    remaining = set(ids)
+    for step in job_dedup_steps(job):
+        for shard in range(job.shard_count):
+            if not remaining:
+                return located
+            url = sidecar_url(step.work_dir, shard)
+            if not storage.exists(url):
+                continue
+            hits = remaining.intersection(storage.read_parquet(url, columns=["id"]).column("id").to_pylist())
+            if hits:
+                located.setdefault(shard, set()).update(hits)
+                remaining -= hits
+    return located
+
+
+def _documents_in(urls: Iterable[str], ids: set[str]) -> dict[str, Document]:
+    """Read the files in turn, keeping the first document of each wanted id, until all are found."""
+    found: dict[str, Document] = {}
+    for url in urls:
+        if len(found) == len(ids):
+            break
+        if not storage.exists(url):
+            continue
+        # Leaving the loop early drops the reader, which closes its file at once.
+        for doc in read_jsonl_zst(url):
+            doc_id = str(doc.get("id"))
+            if doc_id in ids and doc_id not in found:
+                found[doc_id] = doc
+                if len(found) == len(ids):
+                    break
+    return found

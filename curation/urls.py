@@ -13,6 +13,10 @@ urlpatterns = [
     path("jobs/<int:job_id>/progress.json", views.job_progress_json, name="job-progress"),
     path("jobs/<int:job_id>/samples/", views.job_samples_page, name="job-samples"),
     path("jobs/<int:job_id>/cancel/", views.job_cancel_action, name="job-cancel"),
+    path("jobs/<int:job_id>/dedup/", views.job_dedup_page, name="job-dedup"),
+    # A cluster is named by its kept document's id, which may hold slashes (ids built from paths and URLs).
+    path("jobs/<int:job_id>/dedup/<int:position>/<path:cluster_id>/", views.job_dedup_cluster_page,
+         name="job-dedup-cluster"),
     path("schedules/", views.schedule_list, name="schedule-list"),
     path("schedules/<int:schedule_id>/delete/", views.schedule_delete_action, name="schedule-delete"),
 ]

@@ -8,7 +8,10 @@ render. The job page's numbers are refreshed in place by static/curation/console
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -16,8 +19,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,8 +32,14 @@ from curation.forms import JobSubmitForm, ScheduleCreateForm
 from curation.models import Job, Shard
 from curation.schedules import schedule_create, schedule_delete
 from curation.selectors import (
+    access_dedup_cluster,
+    access_dedup_step,
     access_job_by_id,
     access_schedule_by_id,
+    dedup_cluster_documents,
+    dedup_step_overview,
+    existing_job_ids,
+    job_dedup_steps,
     job_progress,
     job_removal_reasons,
     job_samples,
@@ -38,11 +47,19 @@ from curation.selectors import (
     schedules_visible_to,
 )
 from curation.services import JobError, job_cancel, job_submit
+from curation.steps.dedup.clusters import ClusterMember
+from curation.steps.document import Document
 
 JOBS_PER_PAGE = 50
 SAMPLES_PER_PAGE = 25
 # Removed-reason segments of a funnel bar cycle through this many colours (console.css: .r0 ... .r5).
 REASON_COLOURS = 6
+CLUSTERS_PER_PAGE = 25
+CLUSTER_MEMBERS_PER_PAGE = 20
+# The start of each member's text shown (and compared) on the cluster page.
+CLUSTER_TEXT_CHARS = 1500
+# Above this many distinct cluster sizes the histogram groups sizes above 4 into powers of two (5-8, 9-16, ...).
+HISTOGRAM_MAX_BARS = 24
 
 STAGE_KIND_LABELS = {
     Shard.Kind.MAP: gettext_lazy("map"),
@@ -162,6 +179,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "status_labels": STATUS_LABELS,
         "finished_statuses": list(Job.FINISHED),
         "nav": "jobs",
+        "has_dedup": bool(job_dedup_steps(job)),
         **_progress_context(job_progress(job)),
     }
     return render(request, "curation/job_detail.html", context)
@@ -204,6 +222,128 @@ def job_samples_page(request: HttpRequest, job_id: int) -> HttpResponse:
     context = {"job": job, "page": page, "rows": rows, "kept": kept, "reason": reason,
                "reasons": job_removal_reasons(job), "nav": "jobs"}
     return render(request, "curation/job_samples.html", context)
+
+
+# --- duplicates ---------------------------------------------------------------------------------------------
+
+# A token of the cluster page's highlight: a word of a script written with spaces, or one character of a script
+# written without (CJK, kana, hangul), or a run of spaces, or any other single character. Tokens join back into
+# the text exactly, so the highlighted text is the text.
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_DIFF_TOKEN = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+|\s+|.", re.DOTALL)
+
+
+def _histogram_rows(histogram: dict[int, int]) -> list[dict[str, Any]]:
+    """Bars of the cluster-size histogram, one per size (or range of sizes), lengths on a log scale of the counts.
+
+    A log scale, because documents without duplicates (size 1) outnumber the large clusters by orders of magnitude.
+    """
+    bins: list[list[int]] = []  # [smallest size, largest size, clusters]
+    grouped = len(histogram) > HISTOGRAM_MAX_BARS
+    for size, count in sorted(histogram.items()):
+        low = high = size
+        if grouped and size > 4:
+            high = 1 << (size - 1).bit_length()
+            low = high // 2 + 1
+        if bins and bins[-1][0] == low:
+            bins[-1][2] += count
+        else:
+            bins.append([low, high, count])
+    top = max((count for _low, _high, count in bins), default=0)
+    return [
+        {"low": low, "high": high, "label": str(low) if low == high else f"{low}–{high}", "count": count,
+         "width": f"{100 * math.log1p(count) / math.log1p(top):.1f}%" if top else "0%"}
+        for low, high, count in bins
+    ]
+
+
+def _page_urls(query: QueryDict, param: str, page: Page) -> dict[str, str]:
+    """Previous and next links of one of several paginated lists on a page, each with its own page parameter."""
+
+    def url(number: int) -> str:
+        params = query.copy()
+        params[param] = str(number)
+        return f"?{params.urlencode()}"
+
+    return {
+        "previous_url": url(page.previous_page_number()) if page.has_previous() else "",
+        "next_url": url(page.next_page_number()) if page.has_next() else "",
+    }
+
+
+def _diff_segments(kept: str, removed: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """Split two texts into (text, differs) segments: what only one of them has is marked on its side."""
+    kept_tokens = _DIFF_TOKEN.findall(kept)
+    removed_tokens = _DIFF_TOKEN.findall(removed)
+    matcher = difflib.SequenceMatcher(None, kept_tokens, removed_tokens, autojunk=False)
+    left: list[tuple[str, bool]] = []
+    right: list[tuple[str, bool]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        differs = tag != "equal"
+        if i2 > i1:
+            left.append(("".join(kept_tokens[i1:i2]), differs))
+        if j2 > j1:
+            right.append(("".join(removed_tokens[j1:j2]), differs))
+    return left, right
+
+
+def _member_view(member: ClusterMember, documents: dict[tuple[int, str], Document], jobs: set[int],
+                 job: Job) -> dict[str, Any]:
+    doc = documents.get((member.job_id, member.id))
+    text = (doc.get("text") or "") if doc is not None else ""
+    return {
+        "member": member,
+        "found": doc is not None,
+        "text": text[:CLUSTER_TEXT_CHARS],
+        "truncated": len(text) > CLUSTER_TEXT_CHARS,
+        "url": (doc.get("url") or "") if doc is not None else "",
+        "lang": (doc.get("lang") or "") if doc is not None else "",
+        "earlier": member.job_id != job.pk,
+        "job_exists": member.job_id in jobs,
+    }
+
+
+@curator_required
+@require_GET
+def job_dedup_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = access_job_by_id(request.user, job_id)
+    steps = []
+    for overview in map(dedup_step_overview, job_dedup_steps(job)):
+        param = f"page-{overview.step.position}"
+        page = Paginator(overview.clusters, CLUSTERS_PER_PAGE).get_page(request.GET.get(param))
+        steps.append({
+            "step": overview.step,
+            "summary": overview.summary,
+            "histogram": _histogram_rows(overview.histogram),
+            "page": page,
+            **_page_urls(request.GET, param, page),
+        })
+    # Kept documents of earlier jobs link to those jobs, unless they were deleted since.
+    jobs = existing_job_ids(cluster.kept.job_id for entry in steps for cluster in entry["page"])
+    return render(request, "curation/job_dedup.html", {"job": job, "steps": steps, "jobs": jobs, "nav": "jobs"})
+
+
+@curator_required
+@require_GET
+def job_dedup_cluster_page(request: HttpRequest, job_id: int, position: int, cluster_id: str) -> HttpResponse:
+    job = access_job_by_id(request.user, job_id)
+    step = access_dedup_step(job, position)
+    cluster = access_dedup_cluster(step, cluster_id)
+    page = Paginator(cluster.removed, CLUSTER_MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    members = [cluster.kept, *page]
+    documents = dedup_cluster_documents(job, cluster, members=members, position=step.position)
+    jobs = existing_job_ids(member.job_id for member in members)
+    kept = _member_view(cluster.kept, documents, jobs, job)
+    rows = []
+    for member in page:
+        removed = _member_view(member, documents, jobs, job)
+        kept_segments, removed_segments = (
+            _diff_segments(kept["text"], removed["text"]) if kept["found"] and removed["found"] else ([], [])
+        )
+        rows.append({"removed": removed, "sides": [(kept, kept_segments), (removed, removed_segments)]})
+    context = {"job": job, "step": step, "cluster": cluster, "kept": kept, "rows": rows, "page": page,
+               "nav": "jobs"}
+    return render(request, "curation/job_dedup_cluster.html", context)
 
 
 # --- schedules ----------------------------------------------------------------------------------------------

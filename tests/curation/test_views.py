@@ -35,6 +35,8 @@ CONSOLE_URLS: list[tuple[str, str, str | None]] = [
     ("curation:schedule-list", "get", None),
     ("curation:schedule-list", "post", None),
     ("curation:schedule-delete", "post", "schedule"),
+    ("curation:job-dedup", "get", "job"),
+    ("curation:job-dedup-cluster", "get", "cluster"),
 ]
 
 
@@ -122,6 +124,8 @@ def _url(name: str, target: str | None, job: Job, schedule: JobSchedule) -> str:
         return reverse(name, kwargs={"job_id": job.pk})
     if target == "schedule":
         return reverse(name, kwargs={"schedule_id": schedule.pk})
+    if target == "cluster":
+        return reverse(name, kwargs={"job_id": job.pk, "position": 0, "cluster_id": "any"})
     return reverse(name)
 
 
