@@ -51,7 +51,7 @@ bench: install
 	$(PY) bench/pii.py
 
 lint:
-	$(PY) -m mypy curation/steps curation/services.py
+	$(PY) -m mypy curation/steps curation/services.py curation/selectors.py curation/schedules.py curation/dedup_indexes.py
 
 clean:
 	rm -rf var/ staticfiles/

@@ -50,7 +50,7 @@ def job_progress(job: Job) -> dict[str, Any]:
     counts: dict[int, dict[str, int]] = {}
     for row in job.shards.values("stage", "status").annotate(n=Count("id")):
         counts.setdefault(row["stage"], {})[row["status"]] = row["n"]
-    stages = []
+    stages: list[dict[str, Any]] = []
     for stage, plan in enumerate(plans):
         by_status = counts.get(stage, {})
         total = job.shard_count if plan.kind == Shard.Kind.MAP else 1
