@@ -5,8 +5,23 @@ Modules: `normalize` (canonical form, tokens), `minhash` (signatures), `lsh` (ba
 `clusters` (what the console shows), `local` (an in-process driver), `storage` (atomic fsspec writes).
 """
 
-from curation.steps.dedup.clusters import Cluster, ClusterMember, cluster_size_histogram, load_cluster, load_clusters
-from curation.steps.dedup.index import index_delete, index_delete_job, index_jobs, index_list, index_summary
+from curation.steps.dedup.clusters import (
+    Cluster,
+    ClusterMember,
+    cluster_size_histogram,
+    load_cluster,
+    load_clusters,
+    load_summary,
+)
+from curation.steps.dedup.index import (
+    IndexMismatchError,
+    index_delete,
+    index_delete_job,
+    index_jobs,
+    index_list,
+    index_summary,
+)
+from curation.steps.dedup.local import LocalRun, run_local
 from curation.steps.dedup.lsh import NearDuplicateIndex, choose_bands
 from curation.steps.dedup.minhash import MinHashParams, estimate_similarity, shingles, signature, signatures
 from curation.steps.dedup.normalize import exact_hash, normalize_text, tokenize
@@ -22,6 +37,8 @@ __all__ = [
     "ClusterMember",
     "ExactDedupParams",
     "ExactDeduplicator",
+    "IndexMismatchError",
+    "LocalRun",
     "MinHashDedupParams",
     "MinHashDeduplicator",
     "MinHashParams",
@@ -37,7 +54,9 @@ __all__ = [
     "index_summary",
     "load_cluster",
     "load_clusters",
+    "load_summary",
     "normalize_text",
+    "run_local",
     "shingles",
     "signature",
     "signatures",

@@ -6,13 +6,14 @@ its k-shingles (k consecutive tokens of its canonical form, see `normalize`), a 
 (`MinHash.jaccard`). A document shorter than k tokens has one shingle, all of its tokens.
 
 Defaults: 5-shingles and 128 permutations, as in Gopher's and datatrove's MinHash deduplication (Rae et al. 2021,
-appendix A.1.1; datatrove `MinhashConfig`), which keeps the estimate within 0.1 of the true Jaccard for ~97% of
-pairs at any similarity (standard deviation sqrt(J(1-J)/128) <= 0.044).
+appendix A.1.1; datatrove `MinhashConfig`). Classic MinHash then has a standard deviation sqrt(J(1-J)/128) <= 0.044,
+so the estimate is within 0.1 of the true Jaccard for >= 97.7% of pairs at any one similarity and ~99% of pairs
+spread over all similarities; rensa's sketch varies less (tests/curation/steps/dedup/test_minhash.py).
 
 Shingling is vectorised over a batch: token hashes from `normalize.tokenize_batch`, combined k at a time by the
 same prefix-sum polynomial hash as tokens, and a 64-bit mixer. Two kernels turn shingle hashes into signatures:
 
-- "rensa" (default): rensa's R-MinHash over pre-hashed shingles, ~3 us a 2 KB document. It is a min-wise sketch
+- "rensa" (default): rensa's R-MinHash over pre-hashed shingles, ~5 us a 2 KB document. It is a min-wise sketch
   with the same estimator (fraction of equal slots), not bit-identical to datasketch's permutations.
 - "datasketch": datasketch 2.0's default "affine32" permutations in numpy, bit-identical to
   `datasketch.MinHash(num_perm, seed, hashfunc=identity).update_batch(shingle_hashes_32(text))`, for checking the

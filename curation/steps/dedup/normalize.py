@@ -53,8 +53,8 @@ NORMALIZATION_VERSION = 1
 SEP = 0  # separates tokens: whitespace, punctuation, symbols, controls, unassigned
 WORD = 1  # part of a word token: letters, marks, letter-like numbers, digits
 CJK = 2  # a Chinese or Japanese character: a token by itself
-JOIN = 3  # apostrophe, hyphen, dot, underscore: deleted between two word characters, else a separator
-NUMBER_JOIN = 4  # comma: deleted between two digits, else a separator
+JOIN = 3  # apostrophe, hyphen, dot, underscore: skipped between two word characters, else a separator
+NUMBER_JOIN = 4  # comma: skipped between two digits, else a separator
 
 _UNICODE_SIZE = 0x110000
 _NUL = 0  # joins the documents of a batch; a control character, so never part of a token
@@ -85,9 +85,9 @@ _VARIATION_SELECTORS = ((0x180B, 0x180F), (0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
 # so); leading jamo, which start a syllable, only compose with what follows, which is then flagged itself.
 _BACKWARD_JAMO_RANGES = ((0x1160, 0x11FF), (0xD7B0, 0xD7FF))
 
-# Prefix sums of the token hash are chunked so the power tables stay small; a document longer than this is still
-# handled, in pieces of whole tokens (see `_token_hashes`).
-_POWER_TABLE_SIZE = 1 << 20
+# Powers of BASE are tabulated up to here; a batch longer than this (a 10 MB document) weighs each further block of
+# positions by a power of BASE**T (see `prefix_hashes`).
+_POWER_TABLE_SIZE = 1 << 18
 _BASE = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64
 _LENGTH_WEIGHT = np.uint64(0xC2B2AE3D27D4EB4F)
 
@@ -116,7 +116,7 @@ class _Tables:
     folded_value: np.ndarray  # uint32: a normalised code point with digits replaced by "0"
 
 
-# Unicode general categories, and the code point ranges that have any other than Cn (unassigned) or Co (private).
+# Unicode general categories.
 _CATEGORIES = (
     "Cc", "Cf", "Cn", "Co", "Cs", "Ll", "Lm", "Lo", "Lt", "Lu", "Mc", "Me", "Mn", "Nd", "Nl", "No",
     "Pc", "Pd", "Pe", "Pf", "Pi", "Po", "Ps", "Sc", "Sk", "Sm", "So", "Zl", "Zp", "Zs",
@@ -137,7 +137,7 @@ _JOINERS = frozenset((0x27, 0x2019, 0x2018, 0x60, 0x2D, 0x2010, 0x2011, 0x2E, 0x
 _NUMBER_JOINERS = frozenset((0x2C,))
 
 _DELETE = 255  # folded_class of a code point that normalisation deletes
-_SLOW = 5  # fast_class of a code point that is deleted, expands to several, or interacts with its neighbours
+_SLOW = 5  # class in `fast` of a code point that is deleted, expands to several, or interacts with neighbours
 
 
 def _ranges_mask(ranges: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -149,7 +149,7 @@ def _ranges_mask(ranges: Sequence[tuple[int, int]]) -> np.ndarray:
 
 @functools.cache
 def _tables() -> _Tables:
-    """Build the lookup tables from `unicodedata` (about 0.06 s, once per process)."""
+    """Build the lookup tables from `unicodedata` (about 0.08 s, once per process)."""
     size = _UNICODE_SIZE
     codes = np.arange(size, dtype=np.uint32)
     category_ids = {name: index for index, name in enumerate(_CATEGORIES)}
@@ -210,7 +210,6 @@ def _tables() -> _Tables:
     expansion_start = np.zeros(size, dtype=np.uint32)
     expansion_length = np.ones(size, dtype=np.uint8)
     expansion_length[deleted] = 0
-    has_expansion = deleted.copy()
     flat: list[int] = []
     for character, result, nfkd in zip(characters, folded, decomposed, strict=True):
         if result == character:
@@ -227,7 +226,6 @@ def _tables() -> _Tables:
         kept = [part for part in result_codes if folded_class[part] != _DELETE]
         if len(kept) > 1 and all(folded_class[part] in (SEP, JOIN, NUMBER_JOIN) for part in kept):
             kept = [_SPACE]  # "…" folds to "...", which separates tokens just as one space does
-        has_expansion[code] = True
         expansion_start[code] = len(flat)
         expansion_length[code] = len(kept)
         flat.extend(kept)
@@ -236,13 +234,15 @@ def _tables() -> _Tables:
             fast_class[code] = folded_class[kept[0]]
         else:
             fast_class[code] = _SLOW
-    # Every other code point maps to itself.
-    identity = np.flatnonzero(~has_expansion)
-    expansion_start[identity] = len(flat) + np.arange(len(identity), dtype=np.uint32)
-    expansion_flat = np.concatenate([np.array(flat, dtype=np.uint32), identity.astype(np.uint32)])
+    # Only slow code points are ever expanded, and the ones that interact go through whole-text NFKC instead: every
+    # other code point maps to itself and needs no expansion entry.
+    expansion_flat = np.array(flat, dtype=np.uint32)
     fast_class[interacts] = _SLOW
+    fast = fast_class.astype(np.uint32)
+    fast <<= np.uint32(24)
+    fast |= fast_value
     return _Tables(
-        fast=(fast_class.astype(np.uint32) << np.uint32(24)) | fast_value,
+        fast=fast,
         interacts=interacts,
         expansion_start=expansion_start,
         expansion_length=expansion_length,
@@ -291,8 +291,9 @@ def _fold_codes(
     return values, classes
 
 
-def _fold(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Return the normalised code points (digits as "0") of the texts joined by NUL, and their token classes."""
+def _fold(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the normalised code points (digits as "0") of the texts joined by NUL, their token classes, and the
+    positions of the NULs."""
     tables = _tables()
     joined = "\x00".join(texts)
     if joined.count("\x00") != max(len(texts) - 1, 0):
@@ -301,11 +302,14 @@ def _fold(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     codes = _utf32(joined)
     values, classes = _split(np.take(tables.fast, codes))
     if len(codes) == 0 or classes.max() != _SLOW:
-        return values, classes
+        # Nothing moved: document i ends where the lengths say.
+        boundaries = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)[:-1] - 1
+        return values, classes, boundaries
     slow = np.flatnonzero(classes == _SLOW)
     interacting = slow[tables.interacts[codes[slow]]]
     if len(interacting) == 0:
-        return _fold_codes(codes, tables, values, classes)
+        values, classes = _fold_codes(codes, tables, values, classes)
+        return values, classes, np.flatnonzero(values == _NUL)
     # Documents holding a code point that composes or reorders with a neighbour get whole-text NFKC.
     boundaries = np.flatnonzero(codes == _NUL)
     whole_text_docs = np.unique(np.searchsorted(boundaries, interacting)).tolist()
@@ -326,7 +330,8 @@ def _fold(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
             value_pieces += [tables.folded_value[folded], separator_value]
             classes_out += [tables.folded_class[folded], separator_class]
         previous = doc + 1
-    return np.concatenate(value_pieces[:-1]), np.concatenate(classes_out[:-1])
+    values = np.concatenate(value_pieces[:-1])
+    return values, np.concatenate(classes_out[:-1]), np.flatnonzero(values == _NUL)
 
 
 def prefix_hashes(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -359,10 +364,9 @@ def prefix_hashes(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
 
 def has_tokens(texts: Sequence[str]) -> np.ndarray:
     """Return, per text, whether its canonical form is non-empty (cheaper than tokenising)."""
-    values, classes = _fold(texts)
+    values, classes, boundaries = _fold(texts)
     in_token = np.zeros(len(classes) + 1, dtype=np.int64)
     np.cumsum((classes == WORD) | (classes == CJK), out=in_token[1:])
-    boundaries = np.flatnonzero(values == _NUL)
     starts = np.concatenate([[0], boundaries + 1])
     ends = np.concatenate([boundaries, [len(values)]])
     return np.asarray((in_token[ends] - in_token[starts]) > 0, dtype=bool)[: len(texts)]
@@ -434,18 +438,21 @@ class TokenBatch:
 
 def tokenize_batch(texts: Sequence[str]) -> TokenBatch:
     """Normalise and tokenise many texts at once (see the module docstring for the canonical form)."""
-    values, classes = _fold(texts)
+    values, classes, boundaries = _fold(texts)
     classes, skipped = _join_words(values, classes)
-    is_word = classes == WORD
+    is_word = (classes == WORD).view(np.int8)
     is_cjk = classes == CJK
-    word_starts = is_word.copy()
-    word_starts[1:] &= ~is_word[:-1]
-    word_ends = is_word.copy()
-    word_ends[:-1] &= ~is_word[1:]
-    starts = np.flatnonzero(word_starts | is_cjk)
-    ends = np.flatnonzero(word_ends | is_cjk)
+    # A word starts where a word character follows a non-word one and ends before one; a CJK character is a token.
+    starts_mask = is_cjk.copy()
+    ends_mask = is_cjk.copy()
+    if len(is_word):
+        starts_mask[0] |= bool(is_word[0])
+        starts_mask[1:] |= is_word[1:] > is_word[:-1]
+        ends_mask[-1] |= bool(is_word[-1])
+        ends_mask[:-1] |= is_word[:-1] > is_word[1:]
+    starts = np.flatnonzero(starts_mask)
+    ends = np.flatnonzero(ends_mask)
     # Document i's tokens start before the i-th NUL separator and after the one before it.
-    boundaries = np.flatnonzero(values == _NUL)
     doc_offsets = np.empty(len(texts) + 1, dtype=np.int64)
     doc_offsets[0] = 0
     doc_offsets[1:-1] = np.searchsorted(starts, boundaries)

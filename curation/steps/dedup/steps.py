@@ -174,7 +174,10 @@ def _merge_matches(
 
 
 def _quality_of(doc: Document, signal: str) -> float:
-    value = (doc.get("signals") or {}).get(signal)
+    signals = doc.get("signals")
+    if not signals:
+        return math.nan
+    value = signals.get(signal)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return math.nan
     number = float(value)
@@ -193,19 +196,6 @@ def _empty_texts(texts: Sequence[str]) -> np.ndarray:
     if unsure:
         empty[unsure] = ~has_tokens([texts[index] for index in unsure])
     return empty
-
-
-def _text_of(doc: Document) -> str:
-    text = doc.get("text")
-    return text if isinstance(text, str) else ""
-
-
-def _ids_of(docs: Sequence[Document], shard_index: int, first_position: int) -> list[str]:
-    ids = []
-    for offset, doc in enumerate(docs):
-        doc_id = doc.get("id")
-        ids.append(str(doc_id) if doc_id is not None else f"{shard_index:05d}:{first_position + offset}")
-    return ids
 
 
 class _Deduplicator(GlobalStep):
@@ -260,6 +250,9 @@ class _Deduplicator(GlobalStep):
     def _partitions(self, keys: np.ndarray, rows: np.ndarray) -> dict[str, pa.Table]:
         raise NotImplementedError
 
+    def _prepare(self, index: SubIndex | None) -> None:
+        """Adopt what an existing index fixes before any phase runs (the MinHash banding). The default: nothing."""
+
     def _kept_signals(self, signals: dict[str, Any], cluster_id: str, cluster_size: int) -> None:
         signals[SIGNAL_CLUSTER_ID] = cluster_id
         signals[SIGNAL_CLUSTER_SIZE] = cluster_size
@@ -293,6 +286,7 @@ class _Deduplicator(GlobalStep):
         The sidecar is written when the input is exhausted, so the caller must consume the whole generator.
         """
         index = self._index(work)
+        self._prepare(index)
         if index is not None:
             index.check_manifest(self._manifest())
         signal = self._quality_signal()
@@ -309,14 +303,15 @@ class _Deduplicator(GlobalStep):
             batch_keys, batch_empty = self._keys_of_batch(texts)
             keys.append(batch_keys)
             empties.append(batch_empty)
-            ids.extend(_ids_of(buffer, work.shard_index, len(ids)))
-            lengths.extend(map(len, texts))
-            qualities.extend(_quality_of(doc, signal) for doc in buffer)
 
         for doc in docs:
             text = doc.get("text")
             if not isinstance(text, str):
                 text = ""
+            doc_id = doc.get("id")
+            ids.append(str(doc_id) if doc_id is not None else f"{work.shard_index:05d}:{len(ids)}")
+            lengths.append(len(text))
+            qualities.append(_quality_of(doc, signal) if doc.get("signals") else math.nan)
             buffer.append(doc)
             texts.append(text)
             buffered_chars += len(text)
@@ -369,11 +364,12 @@ class _Deduplicator(GlobalStep):
 
         Re-running rewrites identical files. Reads the persistent index but never changes it.
         """
+        index = self._index(work)
+        self._prepare(index)
         collected = self._load_collected(work.work_dir, work.shard_count)
         count = len(collected)
         rank = _canonical_rank(collected)
         left, right, counters = self._job_edges(collected, rank)
-        index = self._index(work)
         nodes = None
         # Earlier jobs only: after this job's own commit, a re-run of reduce must not find the job in the index.
         index_jobs = [job for job in index.committed_jobs() if job != work.job_id] if index is not None else []
@@ -549,7 +545,10 @@ class _Deduplicator(GlobalStep):
                     bytes_in += len(text)
                 action = actions[position]
                 if action == ACTION_KEEP:
-                    kept_signals(signals_of(doc), cluster_ids[position], sizes[position])
+                    signals = doc.get("signals")
+                    if signals is None:
+                        signals = doc["signals"] = {}
+                    kept_signals(signals, cluster_ids[position], sizes[position])
                     kept += 1
                     yield doc
                 elif action == ACTION_DUPLICATE:
@@ -573,7 +572,10 @@ class _Deduplicator(GlobalStep):
         index = self._index(work)
         if index is None or index.has_job(work.job_id):
             return
-        collected = self._load_collected(work.work_dir, work.shard_count)
+        self._prepare(index)
+        # Arrow all the way: the kept rows are taken from the sidecars without making a Python object per document.
+        tables = [storage.read_parquet(sidecar_url(work.work_dir, shard)) for shard in range(work.shard_count)]
+        sidecars = pa.concat_tables(tables) if tables else self._sidecar_schema().empty_table()
         actions = [
             storage.read_parquet(decisions_url(work.work_dir, shard), columns=["action"]).column("action")
             for shard in range(work.shard_count)
@@ -582,17 +584,19 @@ class _Deduplicator(GlobalStep):
             np.concatenate([column.to_numpy() for column in actions]) if actions else np.zeros(0, dtype=np.int8)
         )
         kept = np.flatnonzero(action == ACTION_KEEP)  # in (shard, position) order: the same on every re-run
+        kept_table = sidecars.take(pa.array(kept, type=pa.int64()))
+        keys = self._keys_from_table(kept_table)
         rows = np.arange(len(kept), dtype=np.int64)
         docs = pa.table(
             {
                 "row": pa.array(rows),
-                "id": pa.array(collected.ids[kept].tolist(), type=pa.string()),
-                "length": pa.array(collected.length[kept]),
-                "quality": pa.array(collected.quality[kept]),
-                **self._index_doc_columns(collected.keys[kept]),
+                "id": kept_table.column("id"),
+                "length": kept_table.column("length"),
+                "quality": kept_table.column("quality"),
+                **self._index_doc_columns(keys),
             }
         )
-        index.publish(work.job_id, self._manifest(), docs, self._partitions(collected.keys[kept], rows))
+        index.publish(work.job_id, self._manifest(), docs, self._partitions(keys, rows))
 
     def _index_doc_columns(self, keys: np.ndarray) -> dict[str, pa.Array]:
         return {}
@@ -818,6 +822,22 @@ class MinHashDeduplicator(_Deduplicator):
     kind = "minhash"
     reason = REASON_NEAR
     params: MinHashDedupParams
+    _banding: tuple[int, int] | None = None
+
+    def _prepare(self, index: SubIndex | None) -> None:
+        # With automatic banding, an existing index's bands and rows win, so a job may change the threshold
+        # without rebuilding the index (only pairs at the new threshold are then candidates with a little less
+        # than 99% probability when the threshold is lower than the one the index was built for).
+        self._banding = self.params.banding()
+        manifest = index.manifest() if index is not None and not self.params.bands else None
+        if manifest is not None and manifest.get("bands") and manifest.get("rows"):
+            bands, rows = int(manifest["bands"]), int(manifest["rows"])
+            if bands * rows <= self.params.num_perm:
+                self._banding = (bands, rows)
+
+    def banding(self) -> tuple[int, int]:
+        """The bands and rows in use: set by the last phase from the parameters and the index."""
+        return self._banding or self.params.banding()
 
     def _keys_of_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         batch = tokenize_batch(texts)
@@ -837,7 +857,7 @@ class MinHashDeduplicator(_Deduplicator):
 
     def _job_edges(self, collected: _Collected, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
         active = np.flatnonzero(~collected.empty)
-        bands, rows = self.params.banding()
+        bands, rows = self.banding()
         sigs = collected.keys
         left, right = candidate_pairs(band_hashes(sigs, bands, rows)[active], rank[active])
         left, right = active[left], active[right]
@@ -849,7 +869,7 @@ class MinHashDeduplicator(_Deduplicator):
         active = np.flatnonzero(~collected.empty)
         if len(active) == 0:
             return None
-        bands, rows = self.params.banding()
+        bands, rows = self.banding()
         my_bands = band_hashes(collected.keys[active], bands, rows)
         edge_doc: list[np.ndarray] = []
         node_job: list[np.ndarray] = []
@@ -894,7 +914,7 @@ class MinHashDeduplicator(_Deduplicator):
         return out
 
     def _manifest(self) -> dict[str, Any]:
-        bands, rows = self.params.banding()
+        bands, rows = self.banding()
         return {
             "kind": self.kind,
             "format": INDEX_FORMAT,
@@ -908,7 +928,7 @@ class MinHashDeduplicator(_Deduplicator):
         }
 
     def _partitions(self, keys: np.ndarray, rows: np.ndarray) -> dict[str, pa.Table]:
-        bands, band_rows = self.params.banding()
+        bands, band_rows = self.banding()
         hashes = band_hashes(keys, bands, band_rows) if len(keys) else np.zeros((0, bands), dtype=np.uint64)
         return {
             f"band={band:02d}": pa.table(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import posixpath
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import fsspec
@@ -29,14 +30,26 @@ def join(url: str, *parts: str) -> str:
     return posixpath.join(url.rstrip("/"), *parts)
 
 
+def _write_atomically(url: str, write: Callable[[Any], None]) -> int:
+    """Call `write(handle)` on a temporary file next to `url`, then rename it to `url`; return the size written."""
+    fs, path = filesystem(url)
+    temporary = f"{path}.tmp-{uuid.uuid4().hex}"
+    try:
+        handle = fs.open(temporary, "wb")
+    except FileNotFoundError:
+        # Create the folder only when it is missing: on object stores and slow disks every call costs a round trip.
+        fs.makedirs(posixpath.dirname(path), exist_ok=True)
+        handle = fs.open(temporary, "wb")
+    with handle:
+        write(handle)
+        size = int(handle.tell())
+    fs.mv(temporary, path)
+    return size
+
+
 def write_bytes(url: str, data: bytes) -> None:
     """Write `data` to `url` atomically (temporary name, then rename)."""
-    fs, path = filesystem(url)
-    fs.makedirs(posixpath.dirname(path), exist_ok=True)
-    temporary = f"{path}.tmp-{uuid.uuid4().hex}"
-    with fs.open(temporary, "wb") as handle:
-        handle.write(data)
-    fs.mv(temporary, path)
+    _write_atomically(url, lambda handle: handle.write(data))
 
 
 def read_bytes(url: str) -> bytes:
@@ -70,14 +83,9 @@ def write_parquet(url: str, table: pa.Table) -> int:
         field.name: "none" if pa.types.is_fixed_size_binary(field.type) or pa.types.is_uint64(field.type) else "zstd"
         for field in table.schema
     }
-    fs, path = filesystem(url)
-    fs.makedirs(posixpath.dirname(path), exist_ok=True)
-    temporary = f"{path}.tmp-{uuid.uuid4().hex}"
-    with fs.open(temporary, "wb") as handle:
-        pq.write_table(table, handle, compression=compression or "zstd", use_dictionary=False)
-        size = int(handle.tell())
-    fs.mv(temporary, path)
-    return size
+    return _write_atomically(
+        url, lambda handle: pq.write_table(table, handle, compression=compression or "zstd", use_dictionary=False)
+    )
 
 
 def read_parquet(url: str, columns: list[str] | None = None) -> pa.Table:
