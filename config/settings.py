@@ -7,6 +7,7 @@ Environment:
     DATABASE_URL        e.g. postgres://user@127.0.0.1:5432/curation (default: sqlite:///var/db.sqlite3)
     CELERY_BROKER_URL   e.g. redis://127.0.0.1:6379/0 (default: kombu's filesystem transport under var/broker)
     STORAGE_ROOT        where job outputs and indexes live; a folder or any fsspec URL (default: var/storage)
+    QUALITY_CLASSIFIER_MODEL  the model of `quality_classifier` steps that name none (unset: those steps are skipped)
     ALLOWED_HOSTS       comma-separated (default: localhost names in development)
     SHARD_LEASE_SECONDS how long a shard's lease lasts without a heartbeat before another worker takes it over
 """
@@ -128,6 +129,9 @@ STORAGES = {
 }
 
 STORAGE_ROOT = os.environ.get("STORAGE_ROOT", str(VAR_DIR / "storage"))
+# The quality classifier that recipes' `quality_classifier` steps use when they name no model (a version
+# directory, or MODELS/quality-classifier/latest); unset, such steps are left out of jobs.
+QUALITY_CLASSIFIER_MODEL = os.environ.get("QUALITY_CLASSIFIER_MODEL", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

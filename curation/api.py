@@ -122,7 +122,7 @@ class RecipeListView(APIView):
 
     @extend_schema(responses={200: serializers.ListSerializer(child=serializers.DictField())})
     def get(self, request: Request) -> Response:
-        recipes = [load_recipe(name) for name in builtin_recipe_names()]
+        recipes = [load_recipe(name, validate=False) for name in builtin_recipe_names()]
         return Response([{"name": r.name, "description": r.description, "steps": [s.name for s in r.steps],
                           "yaml": r.source_yaml} for r in recipes])
 

@@ -11,8 +11,7 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from curation.models import Job, JobSchedule
-from curation.services import JobError, dedup_index_ensure, job_submit, recipe_resolve
-from curation.steps.base import RecipeError
+from curation.services import JobError, dedup_index_ensure, job_submit, recipe_prepare
 
 
 @transaction.atomic
@@ -28,10 +27,7 @@ def schedule_create(
     user: AbstractBaseUser | None = None,
 ) -> JobSchedule:
     """Create a schedule that submits the recipe every N minutes or on a crontab ("m h dom mon dow")."""
-    try:
-        recipe_resolve(recipe)
-    except RecipeError as error:
-        raise JobError(str(error)) from error
+    recipe_prepare(recipe)
     if (every_minutes is None) == (crontab is None):
         raise JobError("give exactly one of every_minutes or crontab")
     if JobSchedule.objects.filter(name=name).exists():

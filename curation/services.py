@@ -82,21 +82,39 @@ def _reader_options(recipe: Recipe, overrides: dict[str, Any] | None) -> ReaderO
         raise JobError(f"bad reader options {options}: {error}") from error
 
 
-def _pin_models(recipe: Recipe) -> Recipe:
-    """Resolve `.../latest` quality models to today's newest version, so every shard and re-run uses one model."""
-    steps = tuple(
-        StepSpec(spec.name, {**spec.params, "model": resolve_model_dir(str(spec.params["model"]))})
-        if spec.name == "quality_classifier" and "model" in spec.params else spec
-        for spec in recipe.steps
-    )
-    return recipe if steps == recipe.steps else recipe.with_steps(steps)
+def _configure_models(recipe: Recipe) -> Recipe:
+    """Give each `quality_classifier` step its model and pin it to one version.
+
+    A step without a `model` parameter takes settings.QUALITY_CLASSIFIER_MODEL; with none configured, the step is
+    left out of the job (so `web-default` runs without a classifier until one is trained and configured). A model
+    given as `.../latest` is resolved now, so every shard and every re-run of the job uses the same version.
+    """
+    steps: list[StepSpec] = []
+    for spec in recipe.steps:
+        if spec.name != "quality_classifier":
+            steps.append(spec)
+            continue
+        model = str(spec.params.get("model") or settings.QUALITY_CLASSIFIER_MODEL)
+        if model:
+            steps.append(StepSpec(spec.name, {**spec.params, "model": resolve_model_dir(model)}))
+    return recipe if tuple(steps) == recipe.steps else recipe.with_steps(tuple(steps))
 
 
-def recipe_resolve(recipe: str) -> Recipe:
-    """Load a built-in recipe by name, a recipe file by path, or parse recipe YAML text."""
-    if "\n" in recipe:
-        return parse_recipe(recipe, "custom")
-    return load_recipe(recipe)
+def recipe_prepare(recipe: str) -> Recipe:
+    """Load a built-in recipe by name, a recipe file by path, or recipe YAML text; configure and validate it.
+
+    Raises JobError with a one-line reason for an unknown recipe, step or parameter, or a missing model.
+    """
+    try:
+        if "\n" in recipe:
+            parsed = parse_recipe(recipe, "custom", validate=False)
+        else:
+            parsed = load_recipe(recipe, validate=False)
+        parsed = _configure_models(parsed)
+        parsed.build()
+    except (RecipeError, OSError) as error:
+        raise JobError(str(error).splitlines()[0]) from error
+    return parsed
 
 
 def job_submit(
@@ -113,10 +131,7 @@ def job_submit(
 
     A bad recipe, a missing input or an occupied output folder raises JobError before any work starts.
     """
-    try:
-        parsed = _pin_models(recipe_resolve(recipe))
-    except (RecipeError, OSError) as error:
-        raise JobError(str(error)) from error
+    parsed = recipe_prepare(recipe)
     if not inputs:
         raise JobError("no input given")
     options = _reader_options(parsed, reader_overrides)

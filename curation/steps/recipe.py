@@ -95,15 +95,15 @@ def parse_recipe(text: str, default_name: str, *, validate: bool = True) -> Reci
     return recipe
 
 
-def load_recipe(name_or_path: str) -> Recipe:
+def load_recipe(name_or_path: str, *, validate: bool = True) -> Recipe:
     """Load a built-in recipe by name, or a recipe file by path; raise RecipeError with a one-line reason."""
     builtin = BUILTIN_DIR / f"{name_or_path}.yaml"
     if builtin.is_file():
-        return parse_recipe(builtin.read_text(encoding="utf-8"), name_or_path)
+        return parse_recipe(builtin.read_text(encoding="utf-8"), name_or_path, validate=validate)
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
             raise RecipeError(f"recipe file {name_or_path} does not exist")
-        return parse_recipe(path.read_text(encoding="utf-8"), path.stem)
+        return parse_recipe(path.read_text(encoding="utf-8"), path.stem, validate=validate)
     known = ", ".join(builtin_recipe_names())
     raise RecipeError(f"unknown recipe {name_or_path!r} (built-in recipes: {known}; or give a .yaml path)")

@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--labels", nargs="+", default=[], help="JSON Lines with text and label")
         parser.add_argument("--output", default=None,
                             help="models folder (path or fsspec URL; default STORAGE_ROOT/models)")
-        parser.add_argument("--version", help="version name (default: a UTC timestamp)")
+        parser.add_argument("--model-version", help="version name (default: a UTC timestamp and data hash)")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--test-fraction", type=float, default=0.1)
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         try:
             card = train_quality_classifier_from_files(
                 out_dir=out_dir, positive=options["positive"], negative=options["negative"],
-                labels=options["labels"], version=options["version"], seed=options["seed"],
+                labels=options["labels"], version=options["model_version"], seed=options["seed"],
                 test_fraction=options["test_fraction"],
             )
         except (ValueError, OSError) as error:
