@@ -21,7 +21,19 @@ def _builtin_recipe_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in builtin_recipe_names()]
 
 
-class JobSubmitForm(forms.Form):
+class InputPathsMixin:
+    """An `inputs` textarea: one path or URL per line, at least one."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_inputs(self) -> list[str]:
+        inputs = _lines(self.cleaned_data["inputs"])
+        if not inputs:
+            raise forms.ValidationError(_("Give at least one input path."))
+        return inputs
+
+
+class JobSubmitForm(InputPathsMixin, forms.Form):
     recipe = forms.ChoiceField(label=_("Built-in recipe"), required=False)
     recipe_yaml = forms.CharField(
         label=_("Or paste a recipe (YAML)"),
@@ -63,12 +75,6 @@ class JobSubmitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["recipe"].choices = [("", _("— paste YAML below —")), *_builtin_recipe_choices()]
 
-    def clean_inputs(self) -> list[str]:
-        inputs = _lines(self.cleaned_data["inputs"])
-        if not inputs:
-            raise forms.ValidationError(_("Give at least one input path."))
-        return inputs
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         has_name = bool(cleaned.get("recipe"))
@@ -87,7 +93,7 @@ class JobSubmitForm(forms.Form):
         return {key: self.cleaned_data[key] for key in ("text_field", "format") if self.cleaned_data[key]}
 
 
-class ScheduleCreateForm(forms.Form):
+class ScheduleCreateForm(InputPathsMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     recipe = forms.ChoiceField(label=_("Recipe"))
     inputs = forms.CharField(
@@ -113,12 +119,6 @@ class ScheduleCreateForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["recipe"].choices = _builtin_recipe_choices()
-
-    def clean_inputs(self) -> list[str]:
-        inputs = _lines(self.cleaned_data["inputs"])
-        if not inputs:
-            raise forms.ValidationError(_("Give at least one input path."))
-        return inputs
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
