@@ -16,6 +16,9 @@ class DedupIndex(models.Model):
 
     name = models.SlugField(max_length=100, unique=True)
     root = models.CharField(max_length=1000, help_text="fsspec URL of the index files, partitioned by band")
+    # Jobs on one index run their dedup decisions one after another: a job holds the index from its first
+    # reduce until it has committed, so a concurrent job never misses the documents this one is about to add.
+    holder = models.ForeignKey("Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -22,6 +23,7 @@ import fsspec
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -49,6 +51,9 @@ logger = logging.getLogger(__name__)
 
 # A shard that fails this many times (not counting takeovers from dead workers) fails its job.
 MAX_SHARD_ATTEMPTS = 3
+# A reduce waiting for another job to release its dedup index is sent again after this many seconds.
+DEFER_SECONDS = 5
+LOCAL_WAIT_SECONDS = 1.0
 SAMPLE_TEXT_CHARS = 2000
 
 
@@ -299,6 +304,9 @@ def shard_execute(shard_id: int, worker: str | None = None) -> None:
     plan = plan_stages(recipe)[shard.stage]
     layout = job_layout(job)
     index_root = job.dedup_index.root if job.dedup_index else None
+    if plan.kind == Shard.Kind.REDUCE and job.dedup_index_id and not dedup_index_acquire(job):
+        shard_defer(shard.pk, worker)
+        return
     try:
         with _lease_heartbeat(shard.pk, worker) as stop:
             outcome = _run_unit(job, shard, recipe, plan, layout, index_root, stop)
@@ -410,6 +418,7 @@ def shard_complete(shard_id: int, worker: str, plan: StagePlan, outcome: ShardRe
             job.stats = shard.stats
             job.finished_at = now
             job.save(update_fields=["status", "stats", "finished_at"])
+            dedup_index_release(job)
             return
         remaining = job.shards.filter(stage=shard.stage).exclude(status=Shard.Status.DONE).count()
         if remaining == 0:
@@ -429,6 +438,17 @@ def _start_stage(job: Job, stage: int) -> None:
     job.save(update_fields=["stage"])
     ids = list(job.shards.filter(stage=stage, status=Shard.Status.PENDING).values_list("pk", flat=True))
     workflows.enqueue_shards(ids)
+
+
+def shard_defer(shard_id: int, worker: str) -> None:
+    """Give a claimed shard back without counting an attempt, and send it again a little later."""
+    with transaction.atomic():
+        updated = Shard.objects.filter(pk=shard_id, status=Shard.Status.RUNNING, lease_owner=worker).update(
+            status=Shard.Status.PENDING, lease_owner="", lease_expires_at=None, enqueued_at=timezone.now(),
+            attempts=F("attempts") - 1,
+        )
+        if updated:
+            workflows.enqueue_shards([shard_id], countdown=DEFER_SECONDS)
 
 
 def shard_fail(shard_id: int, worker: str, error: str) -> None:
@@ -454,6 +474,7 @@ def shard_fail(shard_id: int, worker: str, error: str) -> None:
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "error", "finished_at"])
         job.shards.filter(status=Shard.Status.PENDING).update(status=Shard.Status.CANCELLED)
+        dedup_index_release(job)
 
 
 def job_cancel(job: Job) -> Job:
@@ -468,11 +489,15 @@ def job_cancel(job: Job) -> Job:
         job.shards.filter(status__in=[Shard.Status.PENDING, Shard.Status.RUNNING]).update(
             status=Shard.Status.CANCELLED, lease_owner="", lease_expires_at=None
         )
+        dedup_index_release(job)
     return job
 
 
 def job_run_local(job: Job) -> Job:
-    """Run every unit of a job in this process, through the same code the workers run (`curate --local`)."""
+    """Run every unit of a job in this process, through the same code the workers run (`curate --local`).
+
+    When another job holds the job's dedup index, this waits for it, as a worker would.
+    """
     worker = f"local:{worker_name()}"
     with workflows.running_locally():
         while True:
@@ -483,9 +508,30 @@ def job_run_local(job: Job) -> Job:
             if shard is None:
                 raise JobError(f"{job} has no pending shard but is {job.status}")
             shard_execute(shard.pk, worker)
+            shard.refresh_from_db()
+            if shard.status == Shard.Status.PENDING:  # deferred (another job holds the index) or to be retried
+                time.sleep(LOCAL_WAIT_SECONDS)
 
 
 # --- dedup indexes ------------------------------------------------------------------------------------------
+
+
+def dedup_index_acquire(job: Job) -> bool:
+    """Hold the job's dedup index for this job, unless another unfinished job holds it. Re-entrant."""
+    with transaction.atomic():
+        index = DedupIndex.objects.select_for_update(of=("self",)).select_related("holder").get(
+            pk=job.dedup_index_id)
+        if index.holder is not None and index.holder_id != job.pk and not index.holder.is_finished:
+            return False
+        if index.holder_id != job.pk:
+            index.holder = job
+            index.save(update_fields=["holder"])
+    return True
+
+
+def dedup_index_release(job: Job) -> None:
+    """Let the next job use the index (called when the job completes, fails or is cancelled)."""
+    DedupIndex.objects.filter(holder=job).update(holder=None)
 
 
 def dedup_index_ensure(name: str) -> DedupIndex:

@@ -26,8 +26,8 @@ def running_locally() -> Iterator[None]:
         _local.reset(token)
 
 
-def enqueue_shards(shard_ids: Sequence[int]) -> None:
-    """Send one `shard_run` task per shard once the surrounding transaction commits."""
+def enqueue_shards(shard_ids: Sequence[int], *, countdown: float | None = None) -> None:
+    """Send one `shard_run` task per shard once the surrounding transaction commits (after `countdown` s)."""
     if _local.get() or not shard_ids:
         return
     ids = list(shard_ids)
@@ -35,6 +35,6 @@ def enqueue_shards(shard_ids: Sequence[int]) -> None:
     def send() -> None:
         for shard_id in ids:
             # By name: tasks import services, which import this module.
-            app.send_task("curation.shard_run", args=[shard_id], queue="curation")
+            app.send_task("curation.shard_run", args=[shard_id], queue="curation", countdown=countdown)
 
     transaction.on_commit(send)

@@ -11,8 +11,9 @@ import pytest
 from django.core.management import call_command
 
 from curation.dedup_indexes import dedup_index_delete, dedup_index_summary
-from curation.models import DedupIndex, Job
-from curation.services import job_run_local, job_submit
+from curation.models import DedupIndex, Job, Shard
+from curation.services import job_run_local, job_submit, shard_execute
+from curation.workflows import running_locally
 from tests.curation.test_services import outputs
 from tests.fixtures.jobs import write_jsonl
 
@@ -104,3 +105,32 @@ def test_index_can_be_listed_shown_and_deleted(tmp_path: Path, capsys: Any) -> N
     dedup_index_delete(DedupIndex.objects.get(name="crawl-2026"))
     assert not DedupIndex.objects.filter(name="crawl-2026").exists()
     assert not Path(root).exists()
+
+
+def test_concurrent_jobs_on_one_index_decide_one_after_the_other(tmp_path: Path) -> None:
+    # given jobs A and B on the same index, B holding copies of A's documents, both submitted before either ran
+    write_jsonl(tmp_path / "a.jsonl", [{"id": f"a{i}", "text": article(i)} for i in range(6)])
+    write_jsonl(tmp_path / "b.jsonl", [{"id": "copy", "text": article(4)}, {"id": "b-new", "text": article(60)}])
+    job_a = job_submit(recipe="dedup-only", inputs=[str(tmp_path / "a.jsonl")], output=str(tmp_path / "A"),
+                       dedup_index="shared")
+    job_b = job_submit(recipe="dedup-only", inputs=[str(tmp_path / "b.jsonl")], output=str(tmp_path / "B"),
+                       dedup_index="shared")
+    # when A has made its first dedup decision (it now holds the index) and B reaches its own
+    with running_locally():
+        for stage in (0, 1):
+            for shard in job_a.shards.filter(stage=stage):
+                shard_execute(shard.pk, "worker-a")
+        shard_execute(job_b.shards.get(stage=0).pk, "worker-b")
+        b_reduce = job_b.shards.get(stage=1)
+        shard_execute(b_reduce.pk, "worker-b")
+    # then B's decision waits (its reduce is back to pending, no attempt counted) while A holds the index
+    b_reduce.refresh_from_db()
+    assert (b_reduce.status, b_reduce.attempts) == (Shard.Status.PENDING, 0)
+    assert DedupIndex.objects.get(name="shared").holder_id == job_a.pk
+    # and once A has finished, B runs and removes the copy of A's document
+    job_a = job_run_local(job_a)
+    assert DedupIndex.objects.get(name="shared").holder_id is None
+    job_b = job_run_local(job_b)
+    assert job_b.status == Job.Status.COMPLETED, job_b.error
+    assert {d["id"]: d["signals"]["duplicate_of"] for d in outputs(job_b.output, "removed")} == {"copy": "a4"}
+    assert DedupIndex.objects.get(name="shared").holder_id is None

@@ -573,7 +573,6 @@ class _Deduplicator(GlobalStep):
         if index is None or index.has_job(work.job_id):
             return
         self._prepare(index)
-        # Arrow all the way: the kept rows are taken from the sidecars without making a Python object per document.
         tables = [storage.read_parquet(sidecar_url(work.work_dir, shard)) for shard in range(work.shard_count)]
         sidecars = pa.concat_tables(tables) if tables else self._sidecar_schema().empty_table()
         actions = [
@@ -584,15 +583,17 @@ class _Deduplicator(GlobalStep):
             np.concatenate([column.to_numpy() for column in actions]) if actions else np.zeros(0, dtype=np.int8)
         )
         kept = np.flatnonzero(action == ACTION_KEEP)  # in (shard, position) order: the same on every re-run
-        kept_table = sidecars.take(pa.array(kept, type=pa.int64()))
-        keys = self._keys_from_table(kept_table)
+        # Rows are selected in numpy, not with Arrow's `take`: the first Arrow compute call in a process builds
+        # its function registry (~50 ms), more than this whole commit otherwise costs.
+        keys = self._keys_from_table(sidecars)[kept]
+        ids = np.array(sidecars.column("id").to_pylist(), dtype=object)[kept]
         rows = np.arange(len(kept), dtype=np.int64)
         docs = pa.table(
             {
                 "row": pa.array(rows),
-                "id": kept_table.column("id"),
-                "length": kept_table.column("length"),
-                "quality": kept_table.column("quality"),
+                "id": pa.array(ids.tolist(), type=pa.string()),
+                "length": pa.array(sidecars.column("length").to_numpy()[kept]),
+                "quality": pa.array(sidecars.column("quality").to_numpy()[kept]),
                 **self._index_doc_columns(keys),
             }
         )
