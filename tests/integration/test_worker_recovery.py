@@ -22,7 +22,7 @@ SLOW_RECIPE = """
 name: slow-extract
 steps:
   - extract: {}
-  - test_slow_passthrough: {seconds_per_doc: 0.02}
+  - test_slow_passthrough: {seconds_per_doc: 0.04}
 """
 
 
