@@ -54,6 +54,7 @@ import zstandard
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 from isal import isal_zlib  # ISA-L inflate: about 1.7x zlib's speed here, the same API and errors
 
+from curation.steps import jsoncodec
 from curation.steps.document import Document, Source
 
 FORMATS = ("auto", "warc", "wet", "jsonl", "parquet")
@@ -1189,6 +1190,19 @@ def _parse_line(
     if offset == 0 and line.startswith(_UTF8_BOM):
         line = line[len(_UTF8_BOM) :]
     where = f"{path}: {_where(line_number, offset)}"
+    record = _fast_record(line)
+    if record is None:
+        record = _careful_record(line, where, path, errors)
+        if record is None:
+            return None
+    source: Source = {"file": path, "offset": offset}
+    if line_number is not None:
+        source["line"] = line_number
+    return _record_document(record, source, _document_id(path, offset), where, path, options, errors)
+
+
+def _careful_record(line: bytes, where: str, path: str, errors: ReadErrors) -> dict[str, Any] | None:
+    """Parse a line orjson refused: say what is wrong with it, or repair lone surrogate escapes."""
     try:
         text_line = line.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -1209,10 +1223,19 @@ def _parse_line(
         if cleaned != record:
             errors.add(path, ERROR_LONE_SURROGATE, f"{where} has lone UTF-16 surrogate escapes; replaced by U+FFFD")
             record = cleaned
-    source: Source = {"file": path, "offset": offset}
-    if line_number is not None:
-        source["line"] = line_number
-    return _record_document(record, source, _document_id(path, offset), where, path, options, errors)
+    return record
+
+
+def _fast_record(line: bytes) -> dict[str, Any] | None:
+    """Parse a well-formed JSON object line with orjson; None sends the line to the careful path above.
+
+    orjson rejects invalid UTF-8 and lone surrogate escapes, so a record it accepts needs no cleaning.
+    """
+    try:
+        record = jsoncodec.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _record_document(

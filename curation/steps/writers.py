@@ -18,6 +18,7 @@ import fsspec
 import zstandard
 
 from curation.steps.document import TRANSIENT_FIELDS, Document
+from curation.steps.jsoncodec import dumps_line, loads
 
 ZSTD_LEVEL = 3
 
@@ -25,7 +26,7 @@ ZSTD_LEVEL = 3
 def to_json_line(doc: Document) -> bytes:
     """Serialise a document without its transient fields (raw HTML, tokenisation caches)."""
     record: dict[str, Any] = {k: v for k, v in doc.items() if k not in TRANSIENT_FIELDS and not k.startswith("_")}
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    return dumps_line(record)
 
 
 class JsonlZstWriter:
@@ -88,9 +89,9 @@ def read_jsonl_zst(url: str) -> Iterator[Document]:
     """Read back a file written by JsonlZstWriter (the job engine's intermediate and output files)."""
     with fsspec.open(url, "rb") as raw:
         reader = zstandard.ZstdDecompressor().stream_reader(raw)
-        for line in io.TextIOWrapper(reader, encoding="utf-8"):
+        for line in io.BufferedReader(reader):
             if line.strip():
-                yield json.loads(line)
+                yield loads(line)
 
 
 def write_json_atomic(url: str, data: Any) -> None:
