@@ -197,10 +197,12 @@ def shard_claim(shard_id: int, worker: str) -> Shard | None:
     """
     now = timezone.now()
     with transaction.atomic():
-        shard = Shard.objects.select_for_update().select_related("job").filter(pk=shard_id).first()
-        if shard is None or shard.status in (Shard.Status.DONE, Shard.Status.CANCELLED, Shard.Status.FAILED):
+        # Job row first, then the shard: the same lock order as shard_complete, so the two never deadlock.
+        job = Job.objects.select_for_update().filter(shards__pk=shard_id).first()
+        if job is None or job.is_finished:
             return None
-        if shard.job.is_finished:
+        shard = Shard.objects.select_for_update().get(pk=shard_id)
+        if shard.status in (Shard.Status.DONE, Shard.Status.CANCELLED, Shard.Status.FAILED):
             return None
         if shard.status == Shard.Status.RUNNING and shard.lease_expires_at and shard.lease_expires_at > now:
             if shard.lease_owner != worker:
@@ -211,7 +213,7 @@ def shard_claim(shard_id: int, worker: str) -> Shard | None:
         shard.started_at = now
         shard.attempts += 1
         shard.save(update_fields=["status", "lease_owner", "lease_expires_at", "started_at", "attempts"])
-        job = shard.job
+        shard.job = job
         if job.status == Job.Status.PENDING:
             job.status = Job.Status.RUNNING
             job.started_at = now
@@ -262,11 +264,11 @@ def shards_reap(now: Any = None) -> list[int]:
     stale = now - timedelta(seconds=settings.SHARD_REQUEUE_SECONDS)
     with transaction.atomic():
         expired = list(
-            Shard.objects.select_for_update(skip_locked=True)
+            Shard.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Shard.Status.RUNNING, lease_expires_at__lt=now, job__status=Job.Status.RUNNING)
         )
         lost = list(
-            Shard.objects.select_for_update(skip_locked=True)
+            Shard.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Shard.Status.PENDING, enqueued_at__lt=stale,
                     job__status__in=[Job.Status.PENDING, Job.Status.RUNNING])
         )

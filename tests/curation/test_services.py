@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import zstandard
+from django.utils import timezone
 
 import tests.support.global_step  # noqa: F401  (registers test_first_occurrence)
 from curation.models import Job, Shard
-from curation.services import JobError, job_cancel, job_run_local, job_submit, shard_claim, shard_execute
+from curation.services import (
+    JobError,
+    job_cancel,
+    job_run_local,
+    job_submit,
+    shard_claim,
+    shard_execute,
+    shards_reap,
+)
 from tests.fixtures.jobs import write_jsonl
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +145,24 @@ def test_cancelled_job_runs_no_more_shards(tmp_path: Path) -> None:
     job.refresh_from_db()
     assert (job.status, shard.status) == (Job.Status.CANCELLED, Shard.Status.CANCELLED)
     assert not Path(job.output, "kept").exists()
+
+
+def test_reaper_sends_again_a_shard_whose_lease_expired_and_leaves_live_ones(tmp_path: Path) -> None:
+    # given two running shards, one of whose workers stopped heartbeating a while ago
+    for name in ("a", "b"):
+        write_jsonl(tmp_path / f"{name}.jsonl", [{"text": name}])
+    job = job_submit(recipe="extract-only", inputs=[str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")],
+                     output=str(tmp_path / "o"))
+    dead, live = job.shards.order_by("index")
+    shard_claim(dead.pk, "dead-worker")
+    shard_claim(live.pk, "live-worker")
+    Shard.objects.filter(pk=dead.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    # when the reaper runs
+    sent = shards_reap()
+    # then only the dead worker's shard is pending again, and a live worker can claim it
+    assert sent == [dead.pk]
+    dead.refresh_from_db()
+    live.refresh_from_db()
+    assert (dead.status, dead.lease_owner) == (Shard.Status.PENDING, "")
+    assert (live.status, live.lease_owner) == (Shard.Status.RUNNING, "live-worker")
+    assert shard_claim(dead.pk, "new-worker") is not None
