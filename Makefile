@@ -51,6 +51,7 @@ bench: install
 	$(PY) bench/pii.py
 
 lint:
+	$(PY) -m ruff check .
 	$(PY) -m mypy curation/steps curation/services.py curation/selectors.py curation/schedules.py curation/dedup_indexes.py
 
 clean:

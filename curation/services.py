@@ -42,8 +42,8 @@ from curation.steps.pipeline import (
     run_map_shard,
     run_reduce,
 )
-from curation.steps.readers import InputError, InputSplit, ReaderOptions, plan_splits
 from curation.steps.quality_classifier import resolve_model_dir
+from curation.steps.readers import InputError, InputSplit, ReaderOptions, plan_splits
 from curation.steps.recipe import Recipe, StepSpec, load_recipe, parse_recipe
 from curation.steps.writers import write_json_atomic
 

@@ -26,10 +26,10 @@ from curation.steps.dedup.lsh import NearDuplicateIndex, choose_bands
 from curation.steps.dedup.minhash import MinHashParams, estimate_similarity, shingles, signature, signatures
 from curation.steps.dedup.normalize import exact_hash, normalize_text, tokenize
 from curation.steps.dedup.steps import (
-    ExactDedupParams,
     ExactDeduplicator,
-    MinHashDedupParams,
+    ExactDedupParams,
     MinHashDeduplicator,
+    MinHashDedupParams,
 )
 
 __all__ = [

@@ -38,9 +38,9 @@ Every statistic is stored as a signal (`gopher_*`), rounded to 4 places; decisio
 from __future__ import annotations
 
 from collections import Counter
-from itertools import accumulate, compress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate, compress
 from typing import Any
 
 from curation.steps.base import register_step

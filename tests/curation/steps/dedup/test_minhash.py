@@ -23,6 +23,7 @@ from curation.steps.dedup.minhash import (
 )
 from curation.steps.dedup.normalize import tokenize_batch
 
+
 def _word(index: int) -> str:
     """A letters-only word (digits would all normalise to "0")."""
     letters = "abcdefghijklmnopqrstuvwxyz"

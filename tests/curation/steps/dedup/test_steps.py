@@ -10,6 +10,7 @@ import pytest
 
 from curation.steps.base import GlobalStep, RecipeError, ShardWork, build_step
 from curation.steps.dedup.index import IndexMismatchError, index_summary
+from curation.steps.dedup.local import LocalRun
 from curation.steps.dedup.steps import (
     REASON_EMPTY,
     REASON_EXACT,
@@ -17,7 +18,6 @@ from curation.steps.dedup.steps import (
     ExactDeduplicator,
     MinHashDeduplicator,
 )
-from curation.steps.dedup.local import LocalRun
 from curation.steps.document import Document
 from curation.steps.recipe import load_recipe
 from tests.curation.steps.dedup import planting
