@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, NamedTuple, overload
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.roles import can_curate
-from curation.models import DocumentSample, Job, JobSchedule, Shard
+from curation.models import DocumentSample, Job, JobSchedule, Shard, WorkerHeartbeat
 from curation.services import job_layout, job_recipe, job_stats
 from curation.steps.dedup import storage
 from curation.steps.dedup.clusters import (
@@ -36,6 +38,12 @@ def access_job_by_id(user: AbstractBaseUser | AnonymousUser, job_id: int) -> Job
     if job is None:
         raise Http404("no such job")
     return job
+
+
+def workers_alive(within_seconds: int = 60) -> bool:
+    """Whether any worker has sent a heartbeat recently."""
+    since = timezone.now() - timedelta(seconds=within_seconds)
+    return WorkerHeartbeat.objects.filter(last_seen__gte=since).exists()
 
 
 def jobs_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Job]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import zstandard
+from django.core.management import call_command
 
 import tests.support.slow_step  # noqa: F401  (registers test_slow_passthrough in this process too)
 from curation.models import Job, Shard
@@ -101,3 +102,13 @@ def test_dedup_only_on_workers_equals_the_local_run(celery_workers: Any, tmp_pat
     assert job.status == Job.Status.COMPLETED, job.error
     assert kept_documents(job.output) == kept_documents(local.output)
     assert job.stats["documents"]["removed"] == 15
+
+
+def test_curate_wait_follows_the_job_on_a_worker_and_exits_zero(
+    celery_workers: Any, jsonl_files: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    worker = celery_workers("cli")
+    inputs = [str(p) for p in jsonl_files(files=2, per_file=10)]
+    call_command("curate", "--recipe", "extract-only", "--input", *inputs, "--output", str(tmp_path / "out"), "--wait")
+    out = capsys.readouterr().out
+    assert "completed: 20 read, 20 kept, 0 removed" in out, worker.log.read_text()[-2000:]

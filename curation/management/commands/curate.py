@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from curation.models import Job
-from curation.selectors import job_progress
+from curation.selectors import job_progress, workers_alive
 from curation.services import JobError, job_run_local, job_submit
 
 POLL_SECONDS = 1.0
@@ -50,6 +50,11 @@ class Command(BaseCommand):
         self._report(job)
 
     def _wait(self, job: Job) -> Job:
+        if not workers_alive():
+            self.stderr.write(
+                "no worker has reported in the last minute; start one with "
+                "`celery -A workers.celery worker -Q curation,default` (or use --local)"
+            )
         total = 1000
         with tqdm(total=total, desc=f"job {job.pk}", unit="‰", file=sys.stderr, leave=True) as bar:
             while True:
