@@ -184,10 +184,14 @@ def run_map_shard(
         for doc in docs:
             read_stats["docs"] += 1
             read_stats["bytes"] += len(doc.get("text") or "") + len(doc.get("html") or b"")
+            # Checked on documents read, not kept, so a shard whose steps remove everything stops too.
+            if read_stats["docs"] % STOP_CHECK_EVERY == 0 and should_stop():
+                raise ShardStopped(f"shard {shard} stopped after reading {read_stats['docs']} documents")
             yield doc
 
     removed_writer = JsonlZstWriter(layout.removed(shard, plan.map_stage))
-    removed_samples = Reservoir(SAMPLES_PER_SHARD, seed=zlib.crc32(f"{job_id}:{shard}:{plan.map_stage}:removed".encode()))
+    removed_seed = zlib.crc32(f"{job_id}:{shard}:{plan.map_stage}:removed".encode())
+    removed_samples = Reservoir(SAMPLES_PER_SHARD, seed=removed_seed)
     removed_count = 0
 
     def on_removed(doc: Document) -> None:
@@ -199,25 +203,21 @@ def run_map_shard(
     timed_source = Timed(counted(source))
     stream: Iterator[Document] = iter(timed_source)
     timers: list[tuple[int, Step, Timed]] = []
-    upstream: Timed = timed_source
 
     def chain(position: int, step: Step, docs: Iterator[Document]) -> Iterator[Document]:
-        nonlocal upstream
-        step.bind_removed_sink(on_removed)
         timed = Timed(docs)
         timers.append((position, step, timed))
-        upstream = timed
         return iter(timed)
 
+    for step in steps:
+        step.bind_removed_sink(on_removed)
     if plan.global_position is not None:
         applied = steps[plan.global_position]
         assert isinstance(applied, GlobalStep)
         work = _shard_work(layout, applied, plan.global_position, shard, shard_count, job_id, index_root)
-        applied.bind_removed_sink(on_removed)
         stream = chain(plan.global_position, applied, applied.apply(stream, work))
     for position in plan.step_positions:
         step = steps[position]
-        step.bind_removed_sink(on_removed)
         if isinstance(step, GlobalStep):
             work = _shard_work(layout, step, position, shard, shard_count, job_id, index_root)
             stream = chain(position, step, step.collect(stream, work))
@@ -228,12 +228,10 @@ def run_map_shard(
     kept_writer = JsonlZstWriter(out_url)
     kept_samples = Reservoir(SAMPLES_PER_SHARD, seed=zlib.crc32(f"{job_id}:{shard}:kept".encode()))
     try:
-        for count, doc in enumerate(stream, start=1):
+        for doc in stream:
             kept_writer.write(doc)
             if is_last:
                 kept_samples.offer(doc)
-            if count % STOP_CHECK_EVERY == 0 and should_stop():
-                raise ShardStopped(f"shard {shard} stopped after {count} documents")
     except BaseException:
         kept_writer.abort()
         removed_writer.abort()
