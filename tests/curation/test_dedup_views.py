@@ -87,25 +87,6 @@ def _documents() -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture(autouse=True)
-def storage_root(settings: Any, tmp_path: Path) -> Path:
-    """Dedup indexes of this test's own: an index outlives the database rows of the jobs that built it."""
-    settings.STORAGE_ROOT = str(tmp_path / "storage")
-    return tmp_path / "storage"
-
-
-@pytest.fixture
-def engineer_client(client: Client, engineer: Any) -> Client:
-    client.force_login(engineer)
-    return client
-
-
-@pytest.fixture
-def annotator_client(client: Client, annotator: Any) -> Client:
-    client.force_login(annotator)
-    return client
-
-
 @pytest.fixture
 def dedup_input(tmp_path: Path) -> Path:
     return write_jsonl(tmp_path / "docs.jsonl", _documents())

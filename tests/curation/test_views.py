@@ -81,18 +81,6 @@ def annotator(db: None) -> Any:
 
 
 @pytest.fixture
-def engineer_client(client: Client, engineer: Any) -> Client:
-    client.force_login(engineer)
-    return client
-
-
-@pytest.fixture
-def annotator_client(client: Client, annotator: Any) -> Client:
-    client.force_login(annotator)
-    return client
-
-
-@pytest.fixture
 def pending_job(jsonl_input: Path, tmp_path: Path, engineer: Any) -> Job:
     return job_submit(recipe="extract-only", inputs=[str(jsonl_input)], output=str(tmp_path / "out"), user=engineer)
 
