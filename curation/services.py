@@ -302,8 +302,14 @@ def shard_execute(shard_id: int, worker: str | None = None) -> None:
     if shard is None:
         return
     job = shard.job
-    recipe = job_recipe(job)
-    plan = plan_stages(recipe)[shard.stage]
+    try:
+        # Inside the try: a worker that cannot even build the recipe (a step plugin missing on this machine)
+        # fails the attempt with the reason, instead of leaving the shard to expire and come back forever.
+        recipe = job_recipe(job)
+        plan = plan_stages(recipe)[shard.stage]
+    except Exception as error:
+        shard_fail(shard.pk, worker, f"{type(error).__name__}: {error}")
+        return
     layout = job_layout(job)
     index_root = job.dedup_index.root if job.dedup_index else None
     if plan.kind == Shard.Kind.REDUCE and job.dedup_index_id and not dedup_index_acquire(job):

@@ -22,6 +22,7 @@ from curation.services import (
     shard_execute,
     shards_reap,
 )
+from curation.steps.base import RecipeError
 from tests.fixtures.jobs import write_jsonl
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +167,19 @@ def test_reaper_sends_again_a_shard_whose_lease_expired_and_leaves_live_ones(tmp
     assert (dead.status, dead.lease_owner) == (Shard.Status.PENDING, "")
     assert (live.status, live.lease_owner) == (Shard.Status.RUNNING, "live-worker")
     assert shard_claim(dead.pk, "new-worker") is not None
+
+
+def test_a_shard_that_keeps_failing_fails_its_job_with_the_reason(tmp_path: Path, monkeypatch: Any) -> None:
+    # given a job whose steps cannot be built on this worker (as when a step plugin is missing here)
+    write_jsonl(tmp_path / "a.jsonl", [{"text": "x"}])
+    job = job_submit(recipe="extract-only", inputs=[str(tmp_path / "a.jsonl")], output=str(tmp_path / "o"))
+    def recipe_without_the_plugin(job: Job) -> Any:
+        raise RecipeError("unknown step 'from_a_plugin'")
+
+    monkeypatch.setattr("curation.services.job_recipe", recipe_without_the_plugin)
+    # when the job runs
+    job = job_run_local(job)
+    # then each attempt was counted, and the job failed with a one-line reason naming the problem
+    shard = job.shards.get()
+    assert (job.status, shard.status, shard.attempts) == (Job.Status.FAILED, Shard.Status.FAILED, 3)
+    assert "unknown step 'from_a_plugin'" in job.error
