@@ -17,7 +17,7 @@ import dataclasses
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -195,11 +195,12 @@ class GlobalStep(Step):
     def apply(self, docs: Iterator[Document], work: ShardWork) -> Iterator[Document]:
         """Yield the documents `reduce` kept, dropping the others with their reason."""
 
-    def commit(self, work: ShardWork) -> None:
+    def commit(self, work: ShardWork, job_kept_ids: Collection[str] | None = None) -> None:
         """Publish this job's kept documents to the persistent index, once the whole job has succeeded.
 
         Called after every shard has been applied, so a failed or cancelled job never pollutes the index.
-        The default does nothing.
+        `job_kept_ids` are the ids the whole job kept: a document this step kept but a later step removed is
+        not published (None: publish everything this step kept). The default does nothing.
         """
 
     def run(self, docs: Iterator[Document]) -> Iterator[Document]:

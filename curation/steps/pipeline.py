@@ -21,11 +21,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import fsspec
+import zstandard
+
 from curation.steps.base import GlobalStep, ShardWork, Step, StepStats, Timed
 from curation.steps.document import Document
 from curation.steps.readers import InputSplit, ReaderOptions, ReadErrors, read_split
 from curation.steps.recipe import Recipe
-from curation.steps.writers import JsonlZstWriter, read_jsonl_zst
+from curation.steps.writers import JsonlZstWriter, read_jsonl_zst, write_bytes_atomic
 
 # How many kept and removed documents each shard samples for the console.
 SAMPLES_PER_SHARD = 20
@@ -60,6 +63,9 @@ class JobLayout:
 
     def step_work_dir(self, step_position: int, step_name: str) -> str:
         return self._join("_work", f"step-{step_position:02d}-{step_name}")
+
+    def kept_ids(self, shard: int) -> str:
+        return self._join("_work", "kept-ids", f"shard-{shard:05d}.txt.zst")
 
     def stats(self) -> str:
         return self._join("stats.json")
@@ -227,15 +233,20 @@ def run_map_shard(
     out_url = layout.kept(shard) if is_last else layout.work_docs(plan.map_stage, shard)
     kept_writer = JsonlZstWriter(out_url)
     kept_samples = Reservoir(SAMPLES_PER_SHARD, seed=zlib.crc32(f"{job_id}:{shard}:kept".encode()))
+    kept_ids: list[str] = []
     try:
         for doc in stream:
             kept_writer.write(doc)
             if is_last:
                 kept_samples.offer(doc)
+                kept_ids.append(str(doc.get("id", "")))
     except BaseException:
         kept_writer.abort()
         removed_writer.abort()
         raise
+    if is_last:
+        # What the whole job kept, for global steps' commit to the persistent index (read back in run_commit).
+        write_bytes_atomic(layout.kept_ids(shard), zstandard.compress("\n".join(kept_ids).encode("utf-8")))
     kept_writer.close()
     removed_writer.close()
 
@@ -279,10 +290,19 @@ def run_reduce(recipe: Recipe, plan: StagePlan, *, layout: JobLayout, shard_coun
 
 def run_commit(recipe: Recipe, *, layout: JobLayout, shard_count: int, job_id: int,
                index_root: str | None) -> None:
-    """Publish every global step's kept documents to the persistent index. Safe to re-run."""
-    for position, step in enumerate(recipe.build()):
-        if isinstance(step, GlobalStep):
-            step.commit(_shard_work(layout, step, position, -1, shard_count, job_id, index_root))
+    """Publish to the persistent index what every global step kept and the whole job kept. Safe to re-run."""
+    if index_root is None:
+        return
+    global_steps = [(p, step) for p, step in enumerate(recipe.build()) if isinstance(step, GlobalStep)]
+    if not global_steps:
+        return
+    job_kept_ids: set[str] = set()
+    for shard in range(shard_count):
+        with fsspec.open(layout.kept_ids(shard), "rb") as file:
+            text = zstandard.decompress(file.read()).decode("utf-8")
+        job_kept_ids.update(text.split("\n") if text else ())
+    for position, step in global_steps:
+        step.commit(_shard_work(layout, step, position, -1, shard_count, job_id, index_root), job_kept_ids)
 
 
 def merge_shard_stats(recipe: Recipe, shard_stats: list[dict[str, Any]]) -> dict[str, Any]:

@@ -94,13 +94,18 @@ def read_jsonl_zst(url: str) -> Iterator[Document]:
                 yield loads(line)
 
 
-def write_json_atomic(url: str, data: Any) -> None:
-    """Write a JSON file by temporary name and rename."""
+def write_bytes_atomic(url: str, data: bytes) -> None:
+    """Write a file by temporary name and rename."""
     fs, path = fsspec.core.url_to_fs(url)
     parent = os.path.dirname(path)
     if parent:
         fs.makedirs(parent, exist_ok=True)
     tmp = f"{path}.tmp-{uuid.uuid4().hex[:12]}"
     with fs.open(tmp, "wb") as out:
-        out.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8"))
+        out.write(data)
     fs.mv(tmp, path)
+
+
+def write_json_atomic(url: str, data: Any) -> None:
+    """Write a JSON file by temporary name and rename."""
+    write_bytes_atomic(url, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8"))

@@ -80,8 +80,8 @@ def test_second_job_drops_what_the_first_job_kept_without_reopening_it(tmp_path:
     # and the index knows both jobs' kept documents
     summary = dedup_index_summary(DedupIndex.objects.get(name="news"))
     assert summary["jobs"] == sorted([job_a.pk, job_b.pk])
-    # (the exact index also holds "near", which exact_dedup kept and minhash_dedup removed later in B)
-    assert (summary["kinds"]["exact"]["documents"], summary["kinds"]["minhash"]["documents"]) == (12, 11)
+    # ("near", which B's exact_dedup kept but its minhash_dedup removed, is in neither part of the index)
+    assert (summary["kinds"]["exact"]["documents"], summary["kinds"]["minhash"]["documents"]) == (11, 11)
 
 
 def test_without_an_index_a_rerun_deduplicates_within_itself_only(tmp_path: Path) -> None:
@@ -134,3 +134,22 @@ def test_concurrent_jobs_on_one_index_decide_one_after_the_other(tmp_path: Path)
     assert job_b.status == Job.Status.COMPLETED, job_b.error
     assert {d["id"]: d["signals"]["duplicate_of"] for d in outputs(job_b.output, "removed")} == {"copy": "a4"}
     assert DedupIndex.objects.get(name="shared").holder_id is None
+
+
+def test_a_document_removed_after_dedup_is_not_published_to_the_index(tmp_path: Path) -> None:
+    # given job A, where a step after deduplication removes one of the documents dedup kept
+    prose = ("The river rose in the night and the people of the town went up to the hills with their animals. "
+             "By morning the water had reached the steps of the church, and the baker was rowing his boat down the "
+             "main street with bread for the families who had stayed. ") * 2
+    write_jsonl(tmp_path / "a.jsonl", [{"id": "kept", "text": prose}, {"id": "short", "text": "Too short."}])
+    recipe = "name: r\nsteps:\n  - exact_dedup: {}\n  - minhash_dedup: {}\n  - gopher_quality: {}\n"
+    job_a = job_run_local(job_submit(recipe=recipe, inputs=[str(tmp_path / "a.jsonl")], output=str(tmp_path / "A"),
+                                     dedup_index="later"))
+    assert [d["id"] for d in outputs(job_a.output, "removed")] == ["short"]
+    # when job B holds a copy of each
+    write_jsonl(tmp_path / "b.jsonl", [{"id": "b-kept", "text": prose}, {"id": "b-short", "text": "Too short."}])
+    job_b = job_run_local(job_submit(recipe="dedup-only", inputs=[str(tmp_path / "b.jsonl")],
+                                     output=str(tmp_path / "B"), dedup_index="later"))
+    # then only the copy of what A kept is a duplicate: A's removed document never entered the index
+    assert {d["id"]: d["signals"]["duplicate_of"] for d in outputs(job_b.output, "removed")} == {"b-kept": "kept"}
+    assert [d["id"] for d in outputs(job_b.output, "kept")] == ["b-short"]

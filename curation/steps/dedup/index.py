@@ -19,10 +19,9 @@ half-published job is invisible, and a job's contribution is listed and deleted 
 job again is a no-op. A partition (a band, a hash range) is read on its own: the reduce stage works band by band, so
 its memory holds one band of the index at a time (12 bytes a document), never the whole index.
 
-What a step publishes is what that step kept. `exact_dedup` runs before `minhash_dedup`, so the exact part can name
-a document that the same job's MinHash stage then removed as a near duplicate of another; a later exact copy of it
-is still a duplicate of content that job kept, and its `duplicate_of` names a document in that job's removed output
-(whose own `duplicate_of` leads to the kept one).
+What a step publishes is what that step kept and the whole job kept: the job engine passes the ids in the job's
+final output to `commit`, so a document a later step removed (MinHash after exact, PII, the quality classifier)
+never enters the index, and every `duplicate_of` of a later job names a document in an earlier job's kept output.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 import re
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -567,8 +567,12 @@ class _Deduplicator(GlobalStep):
 
     # --- commit ----------------------------------------------------------------------------------------------
 
-    def commit(self, work: ShardWork) -> None:
-        """Publish this job's kept documents to the persistent index; a no-op without one, or when done before."""
+    def commit(self, work: ShardWork, job_kept_ids: Collection[str] | None = None) -> None:
+        """Publish this job's kept documents to the persistent index; a no-op without one, or when done before.
+
+        With `job_kept_ids`, only documents the whole job kept are published: one that a later step removed
+        (MinHash after exact, PII, the classifier) is not what later jobs should be deduplicated against.
+        """
         index = self._index(work)
         if index is None or index.has_job(work.job_id):
             return
@@ -582,11 +586,15 @@ class _Deduplicator(GlobalStep):
         action = (
             np.concatenate([column.to_numpy() for column in actions]) if actions else np.zeros(0, dtype=np.int8)
         )
-        kept = np.flatnonzero(action == ACTION_KEEP)  # in (shard, position) order: the same on every re-run
+        all_ids = sidecars.column("id").to_pylist()
+        keep = action == ACTION_KEEP
+        if job_kept_ids is not None:
+            keep &= np.fromiter((doc_id in job_kept_ids for doc_id in all_ids), dtype=bool, count=len(all_ids))
+        kept = np.flatnonzero(keep)  # in (shard, position) order: the same on every re-run
         # Rows are selected in numpy, not with Arrow's `take`: the first Arrow compute call in a process builds
         # its function registry (~50 ms), more than this whole commit otherwise costs.
         keys = self._keys_from_table(sidecars)[kept]
-        ids = np.array(sidecars.column("id").to_pylist(), dtype=object)[kept]
+        ids = np.array(all_ids, dtype=object)[kept]
         rows = np.arange(len(kept), dtype=np.int64)
         docs = pa.table(
             {
