@@ -233,19 +233,21 @@ def run_map_shard(
     out_url = layout.kept(shard) if is_last else layout.work_docs(plan.map_stage, shard)
     kept_writer = JsonlZstWriter(out_url)
     kept_samples = Reservoir(SAMPLES_PER_SHARD, seed=zlib.crc32(f"{job_id}:{shard}:kept".encode()))
+    # What the whole job kept, for global steps' commit to a persistent index (read back in run_commit).
+    record_kept_ids = is_last and index_root is not None and bool(recipe.global_positions())
     kept_ids: list[str] = []
     try:
         for doc in stream:
             kept_writer.write(doc)
             if is_last:
                 kept_samples.offer(doc)
+            if record_kept_ids:
                 kept_ids.append(str(doc.get("id", "")))
     except BaseException:
         kept_writer.abort()
         removed_writer.abort()
         raise
-    if is_last:
-        # What the whole job kept, for global steps' commit to the persistent index (read back in run_commit).
+    if record_kept_ids:
         write_bytes_atomic(layout.kept_ids(shard), zstandard.compress("\n".join(kept_ids).encode("utf-8")))
     kept_writer.close()
     removed_writer.close()
