@@ -399,11 +399,12 @@ def build_documents(articles: list[list[str]], count: int, seed: int, min_chars:
     return docs
 
 
-def _time_ours(path: str, limit: int) -> dict[str, Any]:
+def _time_ours(path: str, limit: int, with_pii: bool = False) -> dict[str, Any]:
+    """Time web-default's filters (and, with `with_pii`, its pii step) over the first `limit` documents."""
     started = time.process_time()
     from curation.steps.base import build_step
 
-    specs = web_default_filter_specs()
+    specs = web_default_filter_specs() + ([("pii", {})] if with_pii else [])
     steps = [build_step(name, params) for name, params in specs]
     removed: dict[str, str] = {}
     for step in steps:
@@ -436,29 +437,6 @@ def _time_datatrove(path: str, limit: int, language: str) -> dict[str, Any]:
         stream = step.run(stream, 0, 1)
     kept = [doc.id for doc in stream]  # type: ignore[union-attr]
     return {"seconds": time.process_time() - started, "kept": kept}
-
-
-def _time_ours_with_pii(path: str, limit: int) -> dict[str, Any] | None:
-    from curation.steps import registry  # noqa: F401
-    from curation.steps.base import STEP_REGISTRY, build_step
-
-    if "pii" not in STEP_REGISTRY:
-        return None
-    started = time.process_time()
-    steps = [build_step(name, params) for name, params in web_default_filter_specs()] + [build_step("pii", {})]
-
-    def read() -> Any:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle):
-                if number >= limit:
-                    return
-                yield json.loads(line)
-
-    stream: Any = read()
-    for step in steps:
-        stream = step.run(stream)
-    count = sum(1 for _ in stream)
-    return {"seconds": time.process_time() - started, "kept": count}
 
 
 def in_fresh_process(function: Any, *args: Any) -> Any:
@@ -504,8 +482,8 @@ def speed_report(speed_docs: int, zh_docs: int, datatrove_docs: int, pii_docs: i
             rows.append(row)
         pii_count = min(pii_docs, speed_docs)
         english = os.path.join(work, "docs-en.jsonl")
-        pii = in_fresh_process(_time_ours_with_pii, english, pii_count)
-        filters_only = in_fresh_process(_time_ours, english, pii_count) if pii is not None else None
+        pii = in_fresh_process(_time_ours, english, pii_count, True)
+        filters_only = in_fresh_process(_time_ours, english, pii_count)
     lines.append(
         "Documents per second per core (`process_time`, one process each, reading the JSON Lines file included). "
         "English: FineWeb's configuration; Chinese: FineWeb-2's `cmn_Hani` thresholds (+ C4)."
@@ -529,13 +507,12 @@ def speed_report(speed_docs: int, zh_docs: int, datatrove_docs: int, pii_docs: i
             f"| {row['docs']:,} {row['language']} | {row['chars'] / 1000:.1f} K chars | {row['ours']:.0f} "
             f"| {theirs_text} | {ratio} | {agreement} |"
         )
-    if pii is not None and filters_only is not None:
-        notes.append(
-            f"With the `pii` step added (web-default without extract and dedup), on the first {pii_count:,} English "
-            f"documents, each in a fresh process: {pii_count / pii['seconds']:.0f} docs/s/core, against "
-            f"{pii_count / filters_only['seconds']:.0f} for the filters alone on the same documents (start-up "
-            "included in both, so both are lower than on the full file)."
-        )
+    notes.append(
+        f"With the `pii` step added (web-default without extract and dedup), on the first {pii_count:,} English "
+        f"documents, each in a fresh process: {pii_count / pii['seconds']:.0f} docs/s/core, against "
+        f"{pii_count / filters_only['seconds']:.0f} for the filters alone on the same documents (start-up "
+        "included in both, so both are lower than on the full file)."
+    )
     lines.append("")
     lines.append(
         "These documents are clean text (BBC news and article bodies; Chinese Wikipedia), so what the filters remove "

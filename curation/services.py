@@ -360,12 +360,12 @@ def _finish_job_files(job: Job, recipe: Recipe, layout: JobLayout, index_root: s
 def job_stats(job: Job, recipe: Recipe | None = None) -> dict[str, Any]:
     """The job's stats.json: per step in, kept, removed by reason, errors by kind, bytes, seconds."""
     recipe = recipe or job_recipe(job)
-    shards = list(job.shards.filter(kind=Shard.Kind.MAP, status=Shard.Status.DONE).values("stage", "stats"))
-    merged = merge_shard_stats(recipe, [s["stats"] for s in shards])
+    shards = list(job.shards.filter(kind=Shard.Kind.MAP, status=Shard.Status.DONE).values_list("stats", flat=True))
+    merged = merge_shard_stats(recipe, shards)
     reduces = [s.stats for s in job.shards.filter(kind=Shard.Kind.REDUCE, status=Shard.Status.DONE)]
     last_map = max(p.map_stage for p in plan_stages(recipe))
-    kept = sum(s["stats"].get("docs_kept", 0) for s in shards if s["stage"] == 2 * last_map)
-    removed = sum(s["stats"].get("docs_removed", 0) for s in shards)
+    kept = sum(s.get("docs_kept", 0) for s in shards if s.get("map_stage") == last_map)
+    removed = sum(s.get("docs_removed", 0) for s in shards)
     return {
         "job": job.pk,
         "recipe": recipe.name,
@@ -375,7 +375,7 @@ def job_stats(job: Job, recipe: Recipe | None = None) -> dict[str, Any]:
         "documents": {"read": merged["read"]["docs"], "kept": kept, "removed": removed},
         **merged,
         "global_steps": reduces,
-        "seconds": round(sum(s["stats"].get("seconds", 0.0) for s in shards), 3),
+        "seconds": round(sum(s.get("seconds", 0.0) for s in shards), 3),
     }
 
 

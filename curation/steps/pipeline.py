@@ -28,7 +28,7 @@ from curation.steps.base import GlobalStep, ShardWork, Step, StepStats, Timed
 from curation.steps.document import Document
 from curation.steps.readers import InputSplit, ReaderOptions, ReadErrors, read_split
 from curation.steps.recipe import Recipe
-from curation.steps.writers import JsonlZstWriter, read_jsonl_zst, write_bytes_atomic
+from curation.steps.writers import ZSTD_LEVEL_INTERMEDIATE, JsonlZstWriter, read_jsonl_zst, write_bytes_atomic
 
 # How many kept and removed documents each shard samples for the console.
 SAMPLES_PER_SHARD = 20
@@ -230,8 +230,10 @@ def run_map_shard(
         else:
             stream = chain(position, step, step.run(stream))
 
-    out_url = layout.kept(shard) if is_last else layout.work_docs(plan.map_stage, shard)
-    kept_writer = JsonlZstWriter(out_url)
+    if is_last:
+        kept_writer = JsonlZstWriter(layout.kept(shard))
+    else:
+        kept_writer = JsonlZstWriter(layout.work_docs(plan.map_stage, shard), level=ZSTD_LEVEL_INTERMEDIATE)
     kept_samples = Reservoir(SAMPLES_PER_SHARD, seed=zlib.crc32(f"{job_id}:{shard}:kept".encode()))
     # What the whole job kept, for global steps' commit to a persistent index (read back in run_commit).
     record_kept_ids = is_last and index_root is not None and bool(recipe.global_positions())

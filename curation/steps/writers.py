@@ -20,7 +20,10 @@ import zstandard
 from curation.steps.document import TRANSIENT_FIELDS, Document
 from curation.steps.jsoncodec import dumps_line, loads
 
+# Outputs are kept: zstd's default level. Intermediate files between a job's stages live only until the job ends,
+# so they take the fastest level that still compresses text well (~1.7x faster than 3, ~15% larger here).
 ZSTD_LEVEL = 3
+ZSTD_LEVEL_INTERMEDIATE = 1
 
 
 def to_json_line(doc: Document) -> bytes:
@@ -36,7 +39,7 @@ class JsonlZstWriter:
     finished job's folder lists one kept file per shard.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, level: int = ZSTD_LEVEL) -> None:
         self.url = url
         self.count = 0
         self._fs, self._path = fsspec.core.url_to_fs(url)
@@ -45,7 +48,7 @@ class JsonlZstWriter:
             self._fs.makedirs(parent, exist_ok=True)
         self._tmp_path = f"{self._path}.tmp-{uuid.uuid4().hex[:12]}"
         self._raw: IO[bytes] = self._fs.open(self._tmp_path, "wb")
-        self._zst = zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(self._raw, closefd=False)
+        self._zst = zstandard.ZstdCompressor(level=level).stream_writer(self._raw, closefd=False)
         self._closed = False
 
     def write(self, doc: Document) -> None:
