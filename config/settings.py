@@ -56,8 +56,11 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_celery_beat",
+    "core",
     "accounts",
     "curation",
+    "annotation",
+    "training",
 ]
 
 MIDDLEWARE = [
