@@ -28,7 +28,13 @@ from curation.steps.base import GlobalStep, ShardWork, Step, StepStats, Timed
 from curation.steps.document import Document
 from curation.steps.readers import InputSplit, ReaderOptions, ReadErrors, read_split
 from curation.steps.recipe import Recipe
-from curation.steps.writers import ZSTD_LEVEL_INTERMEDIATE, JsonlZstWriter, read_jsonl_zst, write_bytes_atomic
+from curation.steps.writers import (
+    ZSTD_LEVEL_INTERMEDIATE,
+    JsonlZstWriter,
+    read_jsonl_zst,
+    write_bytes_atomic,
+    write_json_atomic,
+)
 
 # How many kept and removed documents each shard samples for the console.
 SAMPLES_PER_SHARD = 20
@@ -338,3 +344,19 @@ def merge_shard_stats(recipe: Recipe, shard_stats: list[dict[str, Any]]) -> dict
         "steps": step_list,
         "errors_by_kind": errors_by_kind,
     }
+
+
+def run_finish(recipe: Recipe, *, layout: JobLayout, shard_count: int, job_id: int, index_root: str | None,
+               stats: dict[str, Any]) -> None:
+    """Finish a job's files: publish to the dedup index, write stats.json, drop the intermediate documents.
+
+    Also removes temporary files of shards whose worker died before renaming them. Safe to re-run.
+    """
+    run_commit(recipe, layout=layout, shard_count=shard_count, job_id=job_id, index_root=index_root)
+    write_json_atomic(layout.stats(), stats)
+    fs, path = fsspec.core.url_to_fs(layout.work_docs_dir())
+    if fs.exists(path):
+        fs.rm(path, recursive=True)
+    output_path = fsspec.core.url_to_fs(layout.output)[1].rstrip("/")
+    for stale in fs.glob(f"{output_path}/*/*.tmp-*"):
+        fs.rm(stale)
