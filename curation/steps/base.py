@@ -6,7 +6,12 @@ sink so that engineers can see why anything was removed (datatrove's `BaseFilter
 
 Scores are stored apart from decisions (Data-Juicer's `compute_stats` / `process` split): `Filter.score` writes
 signals into `doc["signals"]`, `Filter.decide` reads them. A document that already carries a filter's signals is
-not re-scored, so re-running with new thresholds over a previous job's output costs no recomputation.
+not re-scored, so re-running with new thresholds over a previous job's output costs no recomputation. A filter
+whose model is cheaper called on many texts at once (fastText, spaCy) sets `batch_size` and implements
+`score_batch`; the base class cuts the stream into batches, so no step writes its own batching loop.
+
+Counting lives here too: `Filter.run` counts for its filters; any other step calls `count_in` on each document it
+receives and `keep` on each it yields (`drop` counts removals), so every step's stats mean the same thing.
 
 Steps must not import Django or Celery: they run inside Celery tasks, in `curate --local`, and in benchmarks.
 """
@@ -19,7 +24,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from curation.steps.document import Document
 
@@ -40,7 +45,7 @@ class StepStats:
     kept: int = 0
     removed: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
-    bytes_in: int = 0
+    chars_in: int = 0  # characters of text (for `extract`: of decoded HTML) the step received
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,7 +55,7 @@ class StepStats:
             "kept": self.kept,
             "removed": dict(self.removed),
             "errors": dict(self.errors),
-            "bytes_in": self.bytes_in,
+            "chars_in": self.chars_in,
             "seconds": round(self.seconds, 6),
         }
 
@@ -62,7 +67,8 @@ class StepStats:
             kept=data.get("kept", 0),
             removed=Counter(data.get("removed", {})),
             errors=Counter(data.get("errors", {})),
-            bytes_in=data.get("bytes_in", 0),
+            # Stats saved before the counter was named for what it counts called it "bytes_in".
+            chars_in=data.get("chars_in", data.get("bytes_in", 0)),
             seconds=data.get("seconds", 0.0),
         )
 
@@ -71,7 +77,7 @@ class StepStats:
         self.kept += other.kept
         self.removed.update(other.removed)
         self.errors.update(other.errors)
-        self.bytes_in += other.bytes_in
+        self.chars_in += other.chars_in
         self.seconds += other.seconds
 
 
@@ -87,24 +93,45 @@ class NoParams:
     """Parameters of a step that takes none."""
 
 
-class Step(ABC):
+P = TypeVar("P")
+
+
+def text_length(doc: Document) -> int:
+    """Return the number of characters of the document's text (0 when it has none, or text that is not a string)."""
+    text = doc.get("text")
+    return len(text) if isinstance(text, str) else 0
+
+
+class Step(ABC, Generic[P]):
     """A named, parametrised transformation over the documents of one shard.
 
-    Subclasses set `name` (the recipe name), `Params` (a frozen dataclass with documented defaults) and
-    implement `run`. A step that removes documents calls `self.drop(doc, reason)` and does not yield them.
+    Subclasses set `name` (the recipe name), `Params` (a frozen dataclass with documented defaults), name that
+    dataclass as the type argument (`class HtmlExtractor(Step[ExtractParams])`, so `self.params` is typed) and
+    implement `run`. `run` calls `count_in` on every document it receives, `keep` on every one it yields and
+    `drop(doc, reason)` on every one it removes (and does not yield).
     """
 
     name: ClassVar[str]
-    Params: ClassVar[type] = NoParams
+    Params: ClassVar[type[Any]] = NoParams
 
-    def __init__(self, params: Any = None) -> None:
-        self.params = params if params is not None else self.Params()
+    def __init__(self, params: P | None = None) -> None:
+        self.params: P = params if params is not None else self.Params()
         self.stats = StepStats(self.name)
         self._removed: RemovedSink = _discard
 
     def bind_removed_sink(self, sink: RemovedSink) -> None:
         """Send documents this step removes to `sink` (the shard's removed writer)."""
         self._removed = sink
+
+    def count_in(self, doc: Document) -> None:
+        """Count a document this step received, and the characters of its text."""
+        self.stats.docs_in += 1
+        self.stats.chars_in += text_length(doc)
+
+    def keep(self, doc: Document) -> Document:
+        """Count a document this step passes on, and return it (`yield self.keep(doc)`)."""
+        self.stats.kept += 1
+        return doc
 
     def drop(self, doc: Document, reason: str) -> None:
         """Record that this step removes `doc` for `reason`, and hand it to the removed sink."""
@@ -125,35 +152,87 @@ class Step(ABC):
         """Yield the documents this step keeps, transformed."""
 
 
-class Filter(Step):
-    """A step that keeps or removes each document on its own, from signals it computes first."""
+class Filter(Step[P]):
+    """A step that keeps or removes each document on its own, from signals it computes first.
+
+    Scoring one document at a time is the default. A filter whose scorer is cheaper per text when called on
+    many (fastText, spaCy) sets `batch_size` above 1 (and optionally `batch_chars`) and implements `score_batch`:
+    the documents then reach `score_batch` in batches, in order, before `score` and `decide` see each of them.
+    """
+
+    # Documents handed to `score_batch` at once; 1 scores one document at a time and never calls it.
+    batch_size: int = 1
+    # A batch is also cut once its texts add up to this many characters (None: no limit), bounding memory.
+    batch_chars: int | None = None
+
+    def prepare(self) -> None:
+        """Get ready to score, when the first document arrives: load a model. May raise: that fails the shard.
+
+        A missing model is a broken recipe, not a bad document: failing the shard says so, where removing every
+        document as an error would hide it. The default does nothing.
+        """
+
+    def score_batch(self, docs: list[Document]) -> None:
+        """Add this filter's signals to many documents in one call. The default scores nothing.
+
+        May raise, or leave some documents unscored: `score` then scores each such document alone, so that one bad
+        text removes only its own document. It must not leave a document half scored.
+        """
 
     def score(self, doc: Document) -> None:
-        """Add this filter's signals to `doc["signals"]`. The default computes nothing."""
+        """Add this filter's signals to `doc["signals"]`, unless it already has them. The default computes nothing."""
 
     @abstractmethod
     def decide(self, doc: Document) -> str | None:
         """Return None to keep the document, or the reason to remove it, reading only its signals."""
 
     def run(self, docs: Iterator[Document]) -> Iterator[Document]:
-        stats = self.stats
+        prepared = False
+        for batch in self._batches(docs):
+            if not prepared:
+                self.prepare()
+                prepared = True
+            for doc in batch:
+                self.count_in(doc)  # before scoring, which may rewrite the text (pii redacts it)
+            if self.batch_size > 1:
+                try:
+                    self.score_batch(batch)
+                except Exception:  # a bad text must not take its batch down: score() retries each document alone
+                    pass
+            for doc in batch:
+                try:
+                    self.score(doc)
+                    reason = self.decide(doc)
+                except Exception as error:  # one bad document (no text, text not a string...) never crashes a shard
+                    self.drop_on_error(doc, error)
+                    continue
+                if reason is None:
+                    self.keep(doc)
+                    if doc.get("removed_by") == self.name:  # re-decided with new thresholds: no longer removed
+                        del doc["removed_by"]
+                        doc.pop("reason", None)
+                    yield doc
+                else:
+                    self.drop(doc, reason)
+
+    def _batches(self, docs: Iterator[Document]) -> Iterator[list[Document]]:
+        """Cut the stream into lists of `batch_size` documents (or fewer, once `batch_chars` is reached)."""
+        size, limit = self.batch_size, self.batch_chars
+        if size <= 1:
+            for doc in docs:
+                yield [doc]
+            return
+        batch: list[Document] = []
+        chars = 0
         for doc in docs:
-            stats.docs_in += 1
-            try:
-                stats.bytes_in += len(doc.get("text") or "")
-                self.score(doc)
-                reason = self.decide(doc)
-            except Exception as error:  # one bad document (no text, text not a string...) never crashes a shard
-                self.drop_on_error(doc, error)
-                continue
-            if reason is None:
-                stats.kept += 1
-                if doc.get("removed_by") == self.name:  # re-decided with new thresholds: no longer removed
-                    del doc["removed_by"]
-                    doc.pop("reason", None)
-                yield doc
-            else:
-                self.drop(doc, reason)
+            batch.append(doc)
+            if limit is not None:
+                chars += text_length(doc)
+            if len(batch) >= size or (limit is not None and chars >= limit):
+                yield batch
+                batch, chars = [], 0
+        if batch:
+            yield batch
 
 
 @dataclass(frozen=True)
@@ -171,7 +250,7 @@ class ShardWork:
     index_root: str | None = None
 
 
-class GlobalStep(Step):
+class GlobalStep(Step[P]):
     """A step that must see every shard before it can decide about any document (deduplication).
 
     A job runs it in three phases: `collect` on every shard (pass documents through, write what the decision
@@ -207,10 +286,13 @@ class GlobalStep(Step):
         raise TypeError(f"{self.name} is a global step: the job engine runs it through collect/reduce/apply")
 
 
-STEP_REGISTRY: dict[str, type[Step]] = {}
+STEP_REGISTRY: dict[str, type[Step[Any]]] = {}
 
 
-def register_step(cls: type[Step]) -> type[Step]:
+S = TypeVar("S", bound=type[Step[Any]])
+
+
+def register_step(cls: S) -> S:
     """Class decorator: make a step available to recipes under `cls.name`."""
     if cls.name in STEP_REGISTRY and STEP_REGISTRY[cls.name] is not cls:
         raise ValueError(f"two steps are registered as {cls.name!r}")
@@ -218,7 +300,7 @@ def register_step(cls: type[Step]) -> type[Step]:
     return cls
 
 
-def step_class(name: str) -> type[Step]:
+def step_class(name: str) -> type[Step[Any]]:
     """The registered step class called `name`; RecipeError when there is none."""
     from curation.steps import registry  # noqa: F401  (step modules import this one: registering must come later)
 
@@ -229,7 +311,7 @@ def step_class(name: str) -> type[Step]:
     return cls
 
 
-def build_step(name: str, params: Mapping[str, Any] | None = None) -> Step:
+def build_step(name: str, params: Mapping[str, Any] | None = None) -> Step[Any]:
     """Instantiate the registered step `name` with `params`, rejecting unknown names and parameters."""
     cls = step_class(name)
     params = dict(params or {})

@@ -293,7 +293,7 @@ def extract_with_trafilatura(html: str) -> str:
 
 
 @register_step
-class HtmlExtractor(Step):
+class HtmlExtractor(Step[ExtractParams]):
     """Turn `html` payloads into `text`: decode, extract the main content, drop what yields no text.
 
     Changes each HTML document in place (adds `text`, `source.charset` and signals, deletes `html`); documents
@@ -304,18 +304,14 @@ class HtmlExtractor(Step):
     Params = ExtractParams
 
     def run(self, docs: Iterator[Document]) -> Iterator[Document]:
-        params: ExtractParams = self.params
+        params = self.params
         deadline = _CpuDeadline(params.timeout_seconds)
-        stats = self.stats
         for doc in docs:
-            stats.docs_in += 1
+            self.count_in(doc)
             html = doc.get("html")
             if html is None:
-                stats.bytes_in += len(doc.get("text", ""))
-                stats.kept += 1
-                yield doc
+                yield self.keep(doc)
                 continue
-            stats.bytes_in += len(html)
             del doc["html"]
             try:
                 reason = self._extract(doc, html, params, deadline)
@@ -325,8 +321,7 @@ class HtmlExtractor(Step):
                 self.drop_on_error(doc, error)
                 continue
             if reason is None:
-                stats.kept += 1
-                yield doc
+                yield self.keep(doc)
             else:
                 self.drop(doc, reason)
 
@@ -341,6 +336,7 @@ class HtmlExtractor(Step):
             page, source["charset"] = decode_html(html, source.get("content_type"))
         else:
             page = html
+        self.stats.chars_in += len(page)
         if params.extractor == "trafilatura":
             text = deadline.call(lambda: extract_with_trafilatura(page))
         else:

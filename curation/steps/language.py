@@ -30,7 +30,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,17 +164,17 @@ class LanguageParams:
 
 
 @register_step
-class LanguageIdentifier(Filter):
+class LanguageIdentifier(Filter[LanguageParams]):
     """Label each document's language and keep the listed languages identified with enough confidence.
 
     Sets `doc["lang"]` and the signals `lang` and `lang_score`; a document that already has them is not
-    re-identified. Changes nothing else; a re-run is safe. Documents are identified in batches of `BATCH_SIZE`
+    re-identified. Changes nothing else; a re-run is safe. Documents are identified in batches of `batch_size`
     (one fastText call each) and leave the step in their original order.
     """
 
     name = "language"
     Params = LanguageParams
-    BATCH_SIZE = 64
+    batch_size = 64
 
     def score(self, doc: Document) -> None:
         # The identified language replaces any `lang` the input carried, so every later step agrees on it.
@@ -191,26 +191,13 @@ class LanguageIdentifier(Filter):
             return REASON_LOW_SCORE
         return None
 
-    def run(self, docs: Iterator[Document]) -> Iterator[Document]:
-        batch: list[Document] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= self.BATCH_SIZE:
-                yield from super().run(self._identified(batch))
-                batch = []
-        if batch:
-            yield from super().run(self._identified(batch))
-
-    def _identified(self, batch: list[Document]) -> Iterator[Document]:
-        """Identify the batch's unlabelled documents in one call; on failure leave them to `score`, one by one."""
-        todo = [doc for doc in batch if SIGNAL_LANG not in (doc.get("signals") or {})]
-        if todo:
-            try:
-                results = identify_languages([doc.get("text") or "" for doc in todo])
-            except Exception:  # a bad text must not take its batch down; score() retries each document alone
-                results = []
-            for doc, (lang, score) in zip(todo, results):
-                signals = signals_of(doc)
-                signals[SIGNAL_LANG] = lang
-                signals[SIGNAL_LANG_SCORE] = score
-        return iter(batch)
+    def score_batch(self, docs: list[Document]) -> None:
+        """Identify the unlabelled documents in one fastText call."""
+        todo = [doc for doc in docs if SIGNAL_LANG not in (doc.get("signals") or {})]
+        if not todo:
+            return
+        results = identify_languages([doc.get("text") or "" for doc in todo])
+        for doc, (lang, score) in zip(todo, results):
+            signals = signals_of(doc)
+            signals[SIGNAL_LANG] = lang
+            signals[SIGNAL_LANG_SCORE] = score

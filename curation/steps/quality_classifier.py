@@ -547,7 +547,7 @@ class QualityClassifierParams:
 
 
 @register_step
-class QualityClassifier(Filter):
+class QualityClassifier(Filter[QualityClassifierParams]):
     """Score documents with a trained fastText quality classifier and remove those below the threshold.
 
     Adds `quality_score` and `quality_model`; a document already scored by the same model version is not
@@ -558,8 +558,9 @@ class QualityClassifier(Filter):
     name = "quality_classifier"
     Params = QualityClassifierParams
 
-    def __init__(self, params: Any = None) -> None:
+    def __init__(self, params: QualityClassifierParams | None = None) -> None:
         super().__init__(params)
+        self.batch_size = self.params.batch_size
         self._model: QualityModel | None = None
 
     def _loaded(self) -> QualityModel:
@@ -570,6 +571,22 @@ class QualityClassifier(Filter):
     def _scored(self, doc: Document, version: str) -> bool:
         signals = doc.get("signals") or {}
         return SIGNAL_SCORE in signals and signals.get(SIGNAL_MODEL) == version
+
+    def prepare(self) -> None:
+        self._loaded()
+
+    def score_batch(self, docs: list[Document]) -> None:
+        """Score the documents not yet scored by this model version in one fastText call."""
+        model = self._loaded()
+        version = model.card.version
+        todo = [doc for doc in docs if not self._scored(doc, version)]
+        if not todo:
+            return
+        scores = model.score([doc.get("text") or "" for doc in todo])
+        for doc, value in zip(todo, scores):
+            signals = signals_of(doc)
+            signals[SIGNAL_SCORE] = value
+            signals[SIGNAL_MODEL] = version
 
     def score(self, doc: Document) -> None:
         model = self._loaded()
@@ -583,29 +600,3 @@ class QualityClassifier(Filter):
         if doc["signals"][SIGNAL_SCORE] < self.params.threshold:
             return REASON_LOW_QUALITY
         return None
-
-    def run(self, docs: Iterator[Document]) -> Iterator[Document]:
-        batch: list[Document] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= self.params.batch_size:
-                yield from super().run(self._score_batch(batch))
-                batch = []
-        if batch:
-            yield from super().run(self._score_batch(batch))
-
-    def _score_batch(self, batch: list[Document]) -> Iterator[Document]:
-        """Score the batch in one call; if that fails, `score` retries each document alone."""
-        model = self._loaded()
-        version = model.card.version
-        todo = [doc for doc in batch if not self._scored(doc, version)]
-        if todo:
-            try:
-                scores = model.score([doc.get("text") or "" for doc in todo])
-            except Exception:  # one bad text must not fail its batch; score() isolates it
-                scores = []
-            for doc, value in zip(todo, scores):
-                signals = signals_of(doc)
-                signals[SIGNAL_SCORE] = value
-                signals[SIGNAL_MODEL] = version
-        return iter(batch)

@@ -43,10 +43,9 @@ class FirstOccurrence(GlobalStep):
         with fsspec.open(f"{work.work_dir}/duplicates.json") as f:
             duplicates = json.load(f)
         for doc in docs:
-            self.stats.docs_in += 1
+            self.count_in(doc)
             if doc["id"] in duplicates:
                 doc.setdefault("signals", {})["duplicate_of"] = duplicates[doc["id"]]
                 self.drop(doc, "duplicate")
             else:
-                self.stats.kept += 1
-                yield doc
+                yield self.keep(doc)

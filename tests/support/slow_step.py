@@ -20,7 +20,6 @@ class SlowPassthrough(Step):
 
     def run(self, docs: Iterator[Document]) -> Iterator[Document]:
         for doc in docs:
-            self.stats.docs_in += 1
+            self.count_in(doc)
             time.sleep(self.params.seconds_per_doc)
-            self.stats.kept += 1
-            yield doc
+            yield self.keep(doc)

@@ -195,7 +195,7 @@ def clean_lines(stats: TextStats, params: C4Params) -> _Cleaning:
 
 
 @register_step
-class C4QualityFilter(TextFilter):
+class C4QualityFilter(TextFilter[C4Params]):
     """Drop boilerplate lines (C4's line rules) and remove documents C4's document rules reject.
 
     Rewrites the text of kept documents to their kept lines, stripped, one per line, with a blank line where the

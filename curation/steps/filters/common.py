@@ -23,7 +23,7 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from curation.steps.base import Filter
+from curation.steps.base import Filter, P
 from curation.steps.document import Document, signals_of
 from curation.steps.language import SIGNAL_LANG, ensure_language
 from curation.steps.text_stats import TextStats, analyse
@@ -67,7 +67,7 @@ def ratio(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-class TextFilter(Filter):
+class TextFilter(Filter[P]):
     """A filter with per-language thresholds whose signals are computed once and then only read.
 
     Subclasses set `signal_prefix`, implement `signal_keys` (every signal `compute` writes for given params),
@@ -76,12 +76,12 @@ class TextFilter(Filter):
 
     signal_prefix: ClassVar[str]
 
-    def __init__(self, params: Any = None) -> None:
+    def __init__(self, params: P | None = None) -> None:
         super().__init__(params)
         # Built here so that bad per-language values fail when the recipe is parsed (build_step catches them).
+        base: Any = self.params  # every TextFilter's Params is a dataclass with `per_language`
         self._by_lang = {
-            lang: dataclasses.replace(self.params, **overrides)
-            for lang, overrides in self.params.per_language.items()
+            lang: dataclasses.replace(base, **overrides) for lang, overrides in base.per_language.items()
         }
 
     @property

@@ -82,7 +82,7 @@ class FineWebParams:
 
 
 @register_step
-class FineWebQualityFilter(TextFilter):
+class FineWebQualityFilter(TextFilter[FineWebParams]):
     """Remove documents that are mostly unpunctuated, short, duplicated or list-like lines (FineWeb).
 
     Adds the `fineweb_*` signals; changes nothing else. A re-run reads the stored signals.

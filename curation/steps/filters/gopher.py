@@ -123,7 +123,7 @@ QUALITY_SIGNALS = (
 
 
 @register_step
-class GopherQualityFilter(TextFilter):
+class GopherQualityFilter(TextFilter[GopherQualityParams]):
     """Remove documents that are too short or long, or read like lists, symbols or non-prose (Gopher).
 
     Adds the `gopher_*` quality signals; changes nothing else. A re-run reads the stored signals.
@@ -315,7 +315,7 @@ def ngram_repetition(
 
 
 @register_step
-class GopherRepetitionFilter(TextFilter):
+class GopherRepetitionFilter(TextFilter[GopherRepetitionParams]):
     """Remove documents made of repeated lines, paragraphs or n-grams (Gopher).
 
     Adds the `gopher_dup_*` and `gopher_top_*` signals; changes nothing else. A re-run reads the stored signals.

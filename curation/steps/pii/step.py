@@ -31,11 +31,10 @@ Parameters (defaults):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from curation.steps.base import Step, register_step
+from curation.steps.base import Filter, register_step
 from curation.steps.document import Document, PiiSpan, signals_of
 from curation.steps.pii import names as name_finders
 from curation.steps.pii.recognizers import ALL_TYPES, PERSON
@@ -89,19 +88,23 @@ class _Pending:
     spans: list[PiiSpan]
     language: str | None
     signals: dict[str, Any] = field(default_factory=dict)
-    error: Exception | None = None
 
 
 @register_step
-class PiiRedactor(Step):
-    """Detect personal data, record its spans and counts, redact the text, and drop documents with too much."""
+class PiiRedactor(Filter[PiiParams]):
+    """Detect personal data, record its spans and counts, redact the text, and drop documents with too much.
+
+    Documents go through NER in batches of `batch_size` (and at most `BATCH_CHARS` characters); when a batch
+    fails, the base class scores each of its documents alone, so only the one the name finder fails on is removed.
+    """
 
     name = "pii"
     Params = PiiParams
+    batch_chars = BATCH_CHARS
 
     def __init__(self, params: PiiParams | None = None) -> None:
         super().__init__(params)
-        self.params: PiiParams
+        self.batch_size = self.params.batch_size
         wants_names = self.params.names and PERSON in self.params.types
         # A missing model is a configuration error: say so when the recipe is built, not on the first document.
         if wants_names and not name_finders.english_model_available(self.params.name_model):
@@ -110,52 +113,42 @@ class PiiRedactor(Step):
             raise ValueError(f"Chinese name finder {self.params.zh_names!r} is not installed")
         self._wants_names = wants_names
 
-    def run(self, docs: Iterator[Document]) -> Iterator[Document]:
-        batch: list[Document] = []
-        chars = 0
-        for doc in docs:
-            self.stats.docs_in += 1
-            text = doc.get("text")
-            size = len(text) if isinstance(text, str) else 0
-            self.stats.bytes_in += size
-            batch.append(doc)
-            chars += size
-            if len(batch) >= self.params.batch_size or chars >= BATCH_CHARS:
-                yield from self._process(batch)
-                batch, chars = [], 0
-        if batch:
-            yield from self._process(batch)
+    def score_batch(self, docs: list[Document]) -> None:
+        """Detect and redact the batch's unprocessed documents, with one name-finder call for all of them.
 
-    def _process(self, batch: list[Document]) -> Iterator[Document]:
+        A document whose structured detection fails is left for `score`, which fails it alone.
+        """
         pending: list[_Pending] = []
-        done: list[tuple[Document, _Pending | None]] = []  # keeps input order
-        for doc in batch:
-            signals = doc.get("signals") or {}
-            if SIGNAL_COUNT in signals and "pii" in doc:
-                done.append((doc, None))  # redacted by an earlier run
+        for doc in docs:
+            if self._processed(doc):
                 continue
             try:
-                item = self._detect_structured(doc)
-            except Exception as error:  # one bad document must never crash the shard
-                self.drop_on_error(doc, error)
+                pending.append(self._detect_structured(doc))
+            except Exception:  # score() meets the same error on this document alone and removes it
                 continue
-            pending.append(item)
-            done.append((doc, item))
         self._detect_names(pending)
-        for doc, detected in done:
-            if detected is not None:
-                try:
-                    if detected.error is not None:
-                        raise detected.error
-                    self._finish(detected)
-                except Exception as error:
-                    self.drop_on_error(doc, error)
-                    continue
-            if self.params.max_hits is not None and signals_of(doc)[SIGNAL_COUNT] > self.params.max_hits:
-                self.drop(doc, REASON_TOO_MANY)
+        for item in pending:
+            try:
+                self._finish(item)
+            except Exception:  # left unprocessed: score() retries it alone
                 continue
-            self.stats.kept += 1
-            yield doc
+
+    def score(self, doc: Document) -> None:
+        if self._processed(doc):
+            return
+        item = self._detect_structured(doc)
+        self._detect_names([item])
+        self._finish(item)
+
+    def decide(self, doc: Document) -> str | None:
+        if self.params.max_hits is not None and doc["signals"][SIGNAL_COUNT] > self.params.max_hits:
+            return REASON_TOO_MANY
+        return None
+
+    @staticmethod
+    def _processed(doc: Document) -> bool:
+        """Whether an earlier run (or this batch) already redacted the document and recorded its spans."""
+        return SIGNAL_COUNT in (doc.get("signals") or {}) and "pii" in doc
 
     def _detect_structured(self, doc: Document) -> _Pending:
         text = doc.get("text")
@@ -174,40 +167,31 @@ class PiiRedactor(Step):
         return _Pending(doc, text, spans, language, {SIGNAL_NAMES: names_signal})
 
     def _detect_names(self, pending: list[_Pending]) -> None:
+        """Add the names found in every pending text, in one call. Raises what the name finder raises."""
         if not self._wants_names or not any(item.language for item in pending):
             return
-        try:
-            found = self._find_names(pending)
-        except Exception:
-            # Retry one by one, so that only the document the name finder fails on is removed.
-            found = []
-            for item in pending:
-                try:
-                    found.extend(self._find_names([item]))
-                except Exception as error:
-                    item.error = error
-                    found.append(name_finders.NameResult([], False))
-        for item, result in zip(pending, found, strict=True):
-            item.spans.extend(name_spans(result))
-            if result.truncated:
-                item.signals[SIGNAL_NER_TRUNCATED] = True
-
-    def _find_names(self, pending: list[_Pending]) -> list[name_finders.NameResult]:
-        return name_finders.find_names(
+        found = name_finders.find_names(
             [item.text for item in pending],
             [item.language for item in pending],
             en_model=self.params.name_model,
             zh_backend=self.params.zh_names,
             max_chars=self.params.max_chars_for_ner,
         )
+        for item, result in zip(pending, found, strict=True):
+            item.spans.extend(name_spans(result))
+            if result.truncated:
+                item.signals[SIGNAL_NER_TRUNCATED] = True
 
     def _finish(self, item: _Pending) -> None:
+        """Record the spans and counts and redact the text; changes the document only once nothing can fail."""
         doc = item.doc
         spans = resolve_overlaps(item.spans)
+        text = redact(item.text, spans, mode=self.params.mode) if spans else None
+        counts = dict(sorted(Counter(span["type"] for span in spans).items()))
         signals = signals_of(doc)
         signals.update(item.signals)
         signals[SIGNAL_COUNT] = len(spans)
-        signals[SIGNAL_COUNTS] = dict(sorted(Counter(span["type"] for span in spans).items()))
+        signals[SIGNAL_COUNTS] = counts
         doc["pii"] = spans
-        if spans:
-            doc["text"] = redact(item.text, spans, mode=self.params.mode)
+        if text is not None:
+            doc["text"] = text

@@ -66,7 +66,7 @@ def test_html_becomes_main_text_without_the_page_chrome() -> None:
     assert doc["signals"]["html_bytes"] == len(payload)
     assert doc["source"]["charset"] == "ascii"
     assert removed == []
-    assert step.stats.docs_in == 1 and step.stats.kept == 1 and step.stats.bytes_in == len(payload)
+    assert step.stats.docs_in == 1 and step.stats.kept == 1 and step.stats.chars_in == len(payload.decode("utf-8"))
 
 
 def test_text_documents_pass_through_unchanged_and_count_as_kept() -> None:
