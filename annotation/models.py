@@ -214,6 +214,9 @@ class Assignment(models.Model):
             models.UniqueConstraint(fields=["item", "annotator"], name="unique_item_annotator"),
             models.UniqueConstraint(fields=["item", "slot"], condition=Q(status__in=["leased", "submitted"]),
                                     name="unique_live_item_slot"),
+            # One task at a time per person and project: a second claim returns the lease already held.
+            models.UniqueConstraint(fields=["annotator", "project"], condition=Q(status="leased"),
+                                    name="unique_live_lease_per_annotator"),
             models.CheckConstraint(condition=Q(active_seconds__gte=0), name="assignment_active_seconds_positive"),
         ]
         indexes = [
