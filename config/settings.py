@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "accounts",
     "curation",
     "annotation",
+    "exports",
     "training",
 ]
 

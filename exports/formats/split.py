@@ -1,0 +1,206 @@
+"""Train/test split by prompt group: no prompt, nor a near-duplicate of it, on both sides.
+
+Rows are grouped by the text of their prompt. Identical prompts are one group at once; near-duplicates are found with
+the curation MinHash (`curation.steps.dedup.signatures`, 5-shingles, 128 permutations) and LSH banding: two prompts
+sharing a band are candidates, a candidate pair whose estimated Jaccard similarity reaches the threshold is an edge,
+and groups are the connected components of the edges (a union-find over verified candidates). A chain of
+near-duplicates is one group, as it is in curation's dedup.
+
+State is compact, so a million rows fit in little memory: per distinct prompt a 64-bit hash (a dict key), the band
+keys (32 bits each; a rare collision only adds a candidate that verification rejects), a row count, and b-bit
+MinHash values (the low 8 bits of each slot; Li and König, "b-Bit Minwise Hashing", WWW 2010): equal slots are
+counted and the chance agreement of random 8-bit values is removed, J = (P - 2**-8) / (1 - 2**-8).
+
+Assignment is deterministic and independent of the rows' order: each group is named by the smallest hash of its
+prompts, groups are ordered by a hash of (seed, name), and whole groups go to `test` in that order until it holds
+`test_fraction` of the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xxhash
+
+from curation.steps.dedup import MinHashParams, choose_bands, signatures
+
+TRAIN = "train"
+TEST = "test"
+
+_BATCH = 4096
+_B_BITS_CHANCE = 1.0 / 256.0
+# A bucket with more members than this is linked as a star around its first member plus a chain in order, not all
+# pairs (the approach of curation's LSH): a template repeated 100,000 times costs 200,000 checks, not 5 billion.
+_ALL_PAIRS_BUCKET = 16
+_EMPTY_SLOT = np.uint32(0xFFFFFFFF)
+
+
+_WEIGHTS = np.random.RandomState(0x5EED).randint(1, 2**62, size=(1024,), dtype=np.int64).astype(np.uint64) | 1
+
+
+def _mix64(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser, element-wise."""
+    values = values ^ (values >> np.uint64(33))
+    values = values * np.uint64(0xFF51AFD7ED558CCD)
+    values = values ^ (values >> np.uint64(33))
+    values = values * np.uint64(0xC4CEB9FE1A85EC53)
+    return values ^ (values >> np.uint64(33))
+
+
+def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """Return the (n, bands) uint32 key of each band of each signature (a mixed weighted sum of its rows)."""
+    keys = np.empty((len(sigs), bands), dtype=np.uint32)
+    for band in range(bands):
+        combined = np.full(len(sigs), _WEIGHTS[-1 - band], dtype=np.uint64)
+        for row in range(rows):
+            combined += sigs[:, band * rows + row].astype(np.uint64) * _WEIGHTS[row]
+        keys[:, band] = (_mix64(combined) >> np.uint64(32)).astype(np.uint32)
+    return keys
+
+
+class _UnionFind:
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, node: int) -> int:
+        parent = self.parent
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]  # path halving
+            node = parent[node]
+        return node
+
+    def union(self, a: int, b: int) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            self.parent[max(root_a, root_b)] = min(root_a, root_b)
+
+
+@dataclass
+class SplitSummary:
+    groups: int
+    prompts: int
+    near_duplicate_links: int
+    test_groups: int
+
+
+class PromptGroups:
+    """Collect prompts (one call per row), then assign each prompt's group to train or test."""
+
+    def __init__(self, threshold: float = 0.7, params: MinHashParams | None = None) -> None:
+        self.threshold = threshold
+        self.params = params or MinHashParams()
+        self.bands, self.rows = choose_bands(threshold, self.params.num_perm)
+        self._ids: dict[int, int] = {}  # prompt hash -> prompt index
+        self._hashes: list[int] = []
+        self._counts: list[int] = []
+        self._pending: list[str] = []
+        self._bbit: list[np.ndarray] = []
+        self._keys: list[np.ndarray] = []
+        self._empty: list[np.ndarray] = []
+        self.links = 0
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def add(self, text: str) -> int:
+        """Count one row of this prompt and return the prompt's index."""
+        key = xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
+        index = self._ids.get(key)
+        if index is None:
+            index = self._ids[key] = len(self._hashes)
+            self._hashes.append(key)
+            self._counts.append(0)
+            self._pending.append(text)
+            if len(self._pending) >= _BATCH:
+                self._flush()
+        self._counts[index] += 1
+        return index
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        sigs = signatures(self._pending, self.params)
+        self._pending = []
+        self._empty.append((sigs == _EMPTY_SLOT).all(axis=1))
+        self._bbit.append((sigs & np.uint32(0xFF)).astype(np.uint8))
+        self._keys.append(_band_keys(sigs, self.bands, self.rows))
+
+    def _link(self, union: _UnionFind, bbit: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
+        if not len(left):
+            return
+        equal = (bbit[left] == bbit[right]).mean(axis=1)
+        similarity = (equal - _B_BITS_CHANCE) / (1.0 - _B_BITS_CHANCE)
+        for a, b in zip(left[similarity >= self.threshold].tolist(), right[similarity >= self.threshold].tolist(),
+                        strict=True):
+            if union.find(a) != union.find(b):
+                self.links += 1
+                union.union(a, b)
+
+    def groups(self) -> np.ndarray:
+        """Return the group (the index of its first prompt) of every prompt."""
+        self._flush()
+        count = len(self._hashes)
+        union = _UnionFind(count)
+        if count:
+            bbit = np.concatenate(self._bbit)
+            keys = np.concatenate(self._keys)
+            usable = np.flatnonzero(~np.concatenate(self._empty))
+            for band in range(self.bands):
+                band_keys = keys[usable, band]
+                order = usable[np.argsort(band_keys, kind="stable")]
+                sorted_keys = keys[order, band]
+                bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
+                starts = np.concatenate([[0], bounds])
+                ends = np.concatenate([bounds, [len(order)]])
+                left: list[int] = []
+                right: list[int] = []
+                for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist(),
+                                      strict=True):
+                    members = order[start:end].tolist()
+                    if len(members) <= _ALL_PAIRS_BUCKET:
+                        for i in range(len(members)):
+                            for j in range(i + 1, len(members)):
+                                left.append(members[i])
+                                right.append(members[j])
+                    else:
+                        for other in members[1:]:
+                            left.append(members[0])
+                            right.append(other)
+                        for i in range(1, len(members) - 1):
+                            left.append(members[i])
+                            right.append(members[i + 1])
+                self._link(union, bbit, np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64))
+        return np.asarray([union.find(i) for i in range(count)], dtype=np.int64)
+
+    def assign(self, test_fraction: float, seed: int) -> tuple[np.ndarray, SplitSummary]:
+        """Return, per prompt, True when its group goes to test, and a summary of the grouping."""
+        roots = self.groups()
+        count = len(roots)
+        is_test = np.zeros(count, dtype=bool)
+        if count == 0:
+            return is_test, SplitSummary(0, 0, self.links, 0)
+        hashes = np.asarray(self._hashes, dtype=np.uint64)
+        counts = np.asarray(self._counts, dtype=np.int64)
+        unique_roots, inverse = np.unique(roots, return_inverse=True)
+        names = np.full(len(unique_roots), np.iinfo(np.uint64).max, dtype=np.uint64)
+        np.minimum.at(names, inverse, hashes)
+        group_rows = np.bincount(inverse, weights=counts).astype(np.int64)
+        seed_bytes = seed.to_bytes(4, "little")
+        ranks = np.asarray([xxhash.xxh3_64_intdigest(seed_bytes + int(name).to_bytes(8, "little"))
+                            for name in names.tolist()], dtype=np.uint64)
+        # Ties of the rank (practically never) are broken by the group's name, so the order is total.
+        order = np.lexsort((names, ranks))
+        target = test_fraction * int(counts.sum())
+        test_groups = np.zeros(len(unique_roots), dtype=bool)
+        taken = 0
+        total = int(counts.sum())
+        for group in order.tolist():
+            if taken >= target:
+                break
+            if taken + int(group_rows[group]) >= total:
+                continue  # train keeps at least one group
+            test_groups[group] = True
+            taken += int(group_rows[group])
+        is_test = test_groups[inverse]
+        return is_test, SplitSummary(len(unique_roots), count, self.links, int(test_groups.sum()))

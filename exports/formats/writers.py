@@ -1,0 +1,203 @@
+"""Write an export's splits as sharded JSON Lines and Parquet files, atomically, and hash their content.
+
+Layout (what the Hugging Face Hub and `datasets.load_dataset` expect):
+`data/<split>-<NNNNN>-of-<MMMMM>.jsonl` and `.parquet`, one row per line / Parquet row, at most `shard_rows` rows a
+shard. JSON Lines are UTF-8 with every character as itself (Chinese is never written as \\u escapes); Parquet files
+are zstd-compressed and written a row group at a time, so no split is ever held in memory.
+
+Every file is written under a temporary name and renamed when complete (the total shard count is only known at the
+end), so a reader never sees half a file; a re-run after a crash starts over and writes the same bytes.
+
+Content hash: SHA-256 over, per split in the order train then test, the split's name and the SHA-256 of its rows'
+JSON Lines bytes in order. It depends only on the rows and their order, never on shard sizes or file formats, so the
+same inputs give the same hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import orjson
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+from fsspec.core import url_to_fs  # type: ignore[import-untyped]
+
+from exports.formats.spec import (
+    FILE_JSONL,
+    FORMAT_PPO,
+    FORMAT_PRETRAIN,
+    FORMAT_SFT,
+    STYLE_IMPLICIT,
+    STYLE_PROMPT_COMPLETION,
+    ExportSpec,
+)
+
+Row = dict[str, Any]
+DATA_DIR = "data"
+
+MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+
+
+def row_schema(spec: ExportSpec) -> pa.Schema:
+    """Return the Parquet schema of the export's rows (the same columns the JSON Lines hold)."""
+    if spec.format == FORMAT_SFT:
+        if spec.style == STYLE_PROMPT_COMPLETION:
+            return pa.schema([("prompt", MESSAGES), ("completion", MESSAGES)])
+        return pa.schema([("messages", MESSAGES)])
+    if spec.format == FORMAT_PPO:
+        return pa.schema([("prompt", MESSAGES)])
+    if spec.format == FORMAT_PRETRAIN:
+        return pa.schema([("id", pa.string()), ("text", pa.string()), ("url", pa.string()), ("lang", pa.string())])
+    if spec.style == STYLE_IMPLICIT:
+        return pa.schema([("chosen", MESSAGES), ("rejected", MESSAGES), ("margin", pa.float64())])
+    return pa.schema([("prompt", MESSAGES), ("chosen", MESSAGES), ("rejected", MESSAGES), ("margin", pa.float64())])
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        # A valid pair survives the round trip through UTF-16; a lone half becomes U+FFFD.
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {key: _without_lone_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    return value
+
+
+def json_line(row: Row) -> bytes:
+    """Serialise a row as one UTF-8 JSON line (non-ASCII characters as themselves, never \\u escapes)."""
+    try:
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        # orjson refuses lone UTF-16 surrogates (text pasted from broken sources); they become U+FFFD.
+        return orjson.dumps(_without_lone_surrogates(row), option=orjson.OPT_APPEND_NEWLINE)
+
+
+@dataclass
+class SplitFiles:
+    """What one split wrote: its row count, content digest and final file names (relative to the export)."""
+
+    rows: int = 0
+    digest: str = ""
+    files: dict[str, list[str]] = field(default_factory=dict)
+    bytes: int = 0
+
+
+class _Shard:
+    """One shard of one split: a temporary JSON Lines file and/or a Parquet writer, renamed on `finish`."""
+
+    def __init__(self, writer: SplitWriter, index: int) -> None:
+        self.writer = writer
+        self.index = index
+        token = uuid.uuid4().hex[:12]
+        self.temporary: dict[str, str] = {}
+        self._jsonl: IO[bytes] | None = None
+        self._parquet_handle: IO[bytes] | None = None
+        self._parquet: pq.ParquetWriter | None = None
+        self._batch: list[Row] = []
+        fs = writer.fs
+        for kind in writer.kinds:
+            path = posixpath.join(writer.data_path, f"{writer.split}-{index:05d}.{kind}.tmp-{token}")
+            self.temporary[kind] = path
+            if kind == FILE_JSONL:
+                self._jsonl = fs.open(path, "wb")
+            else:
+                self._parquet_handle = fs.open(path, "wb")
+                self._parquet = pq.ParquetWriter(self._parquet_handle, writer.schema, compression="zstd")
+
+    def write(self, row: Row, line: bytes) -> None:
+        if self._jsonl is not None:
+            self._jsonl.write(line)
+        if self._parquet is not None:
+            self._batch.append(row)
+            if len(self._batch) >= self.writer.row_group_rows:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._parquet is not None and self._batch:
+            self._parquet.write_table(pa.Table.from_pylist(self._batch, schema=self.writer.schema))
+            self._batch = []
+
+    def close(self) -> None:
+        if self._jsonl is not None:
+            self._jsonl.close()
+        if self._parquet is not None:
+            self._flush()
+            self._parquet.close()
+        if self._parquet_handle is not None:
+            self._parquet_handle.close()
+
+    def abort(self) -> None:
+        try:
+            self.close()
+        finally:
+            for path in self.temporary.values():
+                if self.writer.fs.exists(path):
+                    self.writer.fs.rm(path)
+
+
+class SplitWriter:
+    """Stream one split's rows into shards; `finish` renames them to their final names."""
+
+    def __init__(self, root: str, split: str, spec: ExportSpec) -> None:
+        self.fs, root_path = url_to_fs(root)
+        self.data_path = posixpath.join(root_path.rstrip("/"), DATA_DIR)
+        self.fs.makedirs(self.data_path, exist_ok=True)
+        self.split = split
+        self.kinds: Sequence[str] = spec.files
+        self.schema = row_schema(spec)
+        self.shard_rows = spec.shard_rows
+        self.row_group_rows = spec.row_group_rows
+        self._hash = hashlib.sha256()
+        self._shards: list[_Shard] = []
+        self._current: _Shard | None = None
+        self._in_current = 0
+        self.rows = 0
+
+    def write(self, row: Row, line: bytes | None = None) -> None:
+        """Append a row (`line` is its JSON line when the caller already has it)."""
+        if line is None:
+            line = json_line(row)
+        if self._current is None or self._in_current >= self.shard_rows:
+            if self._current is not None:
+                self._current.close()
+            self._current = _Shard(self, len(self._shards))
+            self._shards.append(self._current)
+            self._in_current = 0
+        self._current.write(row, line)
+        self._hash.update(line)
+        self._in_current += 1
+        self.rows += 1
+
+    def finish(self) -> SplitFiles:
+        """Close the last shard and give every shard its final name; return what was written."""
+        if self._current is not None:
+            self._current.close()
+        total = len(self._shards)
+        result = SplitFiles(rows=self.rows, digest=self._hash.hexdigest(), files={kind: [] for kind in self.kinds})
+        for shard in self._shards:
+            for kind, temporary in shard.temporary.items():
+                name = f"{self.split}-{shard.index:05d}-of-{total:05d}.{kind}"
+                final = posixpath.join(self.data_path, name)
+                result.bytes += int(self.fs.size(temporary))
+                self.fs.mv(temporary, final)
+                result.files[kind].append(f"{DATA_DIR}/{name}")
+        return result
+
+    def abort(self) -> None:
+        """Remove the temporary files of an export that failed."""
+        for shard in self._shards:
+            shard.abort()
+
+
+def content_hash(splits: dict[str, SplitFiles]) -> str:
+    """Return the export's content hash from its splits' digests (see the module docstring)."""
+    digest = hashlib.sha256()
+    for name in sorted(splits, key=lambda s: (s != "train", s)):
+        digest.update(f"{name}\n{splits[name].digest}\n".encode())
+    return digest.hexdigest()
