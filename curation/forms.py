@@ -7,10 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from curation.steps.readers import FORMATS
 from curation.steps.recipe import builtin_recipe_names
-
-# The reader formats the API accepts too (curation/api.py); blank keeps what the recipe (or "auto") says.
-READER_FORMATS = ("auto", "warc", "wet", "jsonl", "parquet")
 
 
 def _lines(text: str) -> list[str]:
@@ -59,10 +57,11 @@ class JobSubmitForm(InputPathsMixin, forms.Form):
         max_length=200,
         help_text=_("JSON Lines and Parquet inputs: the field that holds the text. Blank: the recipe's default."),
     )
+    # The readers' one list of input formats (the API offers the same); blank keeps what the recipe says.
     format = forms.ChoiceField(
         label=_("Input format"),
         required=False,
-        choices=[("", _("As the recipe says")), *[(f, f) for f in READER_FORMATS]],
+        choices=[("", _("As the recipe says")), *[(f, f) for f in FORMATS]],
     )
     dedup_index = forms.SlugField(
         label=_("Dedup index"),

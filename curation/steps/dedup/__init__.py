@@ -1,8 +1,9 @@
 """Deduplication: exact and MinHash near-duplicate removal across shards and jobs, and plain functions on texts.
 
 Modules: `normalize` (canonical form, tokens), `minhash` (signatures), `lsh` (bands, candidates, clusters,
-`NearDuplicateIndex`), `index` (the persistent per-collection index), `steps` (`exact_dedup`, `minhash_dedup`),
-`clusters` (what the console shows), `local` (an in-process driver), `storage` (atomic fsspec writes).
+`NearDuplicateIndex`), `index` (the persistent per-collection index), `steps` (`exact_dedup`, `minhash_dedup`:
+a shared base, exact, MinHash), `clusters` (what the console shows), `storage` (atomic fsspec writes). To run the
+steps outside a worker, drive the job engine's own stages: `curation.steps.inline.run_job_inline`.
 """
 
 from curation.steps.dedup.clusters import (
@@ -21,7 +22,6 @@ from curation.steps.dedup.index import (
     index_list,
     index_summary,
 )
-from curation.steps.dedup.local import LocalRun, run_local
 from curation.steps.dedup.lsh import NearDuplicateIndex, choose_bands
 from curation.steps.dedup.minhash import MinHashParams, estimate_similarity, shingles, signature, signatures
 from curation.steps.dedup.normalize import exact_hash, normalize_text, tokenize
@@ -38,7 +38,6 @@ __all__ = [
     "ExactDedupParams",
     "ExactDeduplicator",
     "IndexMismatchError",
-    "LocalRun",
     "MinHashDedupParams",
     "MinHashDeduplicator",
     "MinHashParams",
@@ -56,7 +55,6 @@ __all__ = [
     "load_clusters",
     "load_summary",
     "normalize_text",
-    "run_local",
     "shingles",
     "signature",
     "signatures",

@@ -13,7 +13,7 @@ from curation.steps import language
 from curation.steps.base import RecipeError, build_step
 from curation.steps.document import Document
 from curation.steps.language import identify_language, identify_languages, lid_model_path, sample_text
-from tests.curation.steps.filters import planted
+from tests.support import planted_filters as planted
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 from curation.steps.dedup.clusters import cluster_size_histogram, load_cluster, load_clusters, load_summary
-from tests.curation.steps.dedup.support import run_job
+from tests.support.dedup_jobs import run_job
 
 
 def _text(rng: random.Random) -> str:

@@ -1,5 +1,6 @@
-"""The dedup-only recipe through the job engine's units (curation/steps/pipeline.py, no Django): map shards that
-read JSON Lines and collect, reduce, map shards that apply, commit; then a second job against the same index."""
+"""The dedup-only recipe through the job engine's units (curation/steps/pipeline.py, driven by
+curation/steps/inline.py, no Django): map shards that read byte ranges of one JSON Lines file and collect, reduce,
+map shards that apply, commit; then a second job against the same index."""
 
 from __future__ import annotations
 
@@ -10,47 +11,25 @@ from pathlib import Path
 from curation.steps.dedup.clusters import load_clusters
 from curation.steps.dedup.index import index_summary
 from curation.steps.document import Document
-from curation.steps.pipeline import JobLayout, plan_stages, run_commit, run_map_shard, run_reduce
-from curation.steps.readers import InputSplit, ReaderOptions
+from curation.steps.inline import InlineRun, run_job_inline
+from curation.steps.readers import InputSplit
 from curation.steps.recipe import load_recipe
-from curation.steps.writers import read_jsonl_zst
 
 
-def _run_engine_job(input_path: Path, output: Path, job_id: int, index_root: Path, shards: int = 2) -> JobLayout:
-    recipe = load_recipe("dedup-only")
-    layout = JobLayout(str(output))
+def _run_engine_job(input_path: Path, output: Path, job_id: int, index_root: Path, shards: int = 2) -> InlineRun:
     # One split per shard: the input file is cut into equal byte ranges (records belong to the split they start in).
     size = input_path.stat().st_size
     bounds = [size * index // shards for index in range(shards + 1)]
     splits = [InputSplit(str(input_path), bounds[i], bounds[i + 1]) for i in range(shards)]
-    options = ReaderOptions(**recipe.reader)
-    for plan in plan_stages(recipe):
-        if plan.kind == "map":
-            for shard in range(shards):
-                run_map_shard(
-                    recipe, plan, layout=layout, shard=shard, shard_count=shards, job_id=job_id,
-                    split=splits[shard] if plan.map_stage == 0 else None, reader_options=options,
-                    index_root=str(index_root),
-                )  # fmt: skip
-        elif plan.kind == "reduce":
-            run_reduce(recipe, plan, layout=layout, shard_count=shards, job_id=job_id, index_root=str(index_root))
-        else:
-            run_commit(recipe, layout=layout, shard_count=shards, job_id=job_id, index_root=str(index_root))
-    return layout
+    return run_job_inline(load_recipe("dedup-only"), splits, str(output), job_id=job_id, index_root=str(index_root))
 
 
-def _kept(layout: JobLayout, shards: int = 2) -> dict[str, Document]:
-    return {doc["id"]: doc for shard in range(shards) for doc in read_jsonl_zst(layout.kept(shard))}
+def _kept(run: InlineRun) -> dict[str, Document]:
+    return {doc["id"]: doc for shard in run.kept for doc in shard}
 
 
-def _removed(layout: JobLayout, stages: int = 3, shards: int = 2) -> dict[str, Document]:
-    removed: dict[str, Document] = {}
-    for shard in range(shards):
-        for stage in range(stages):
-            path = Path(layout.removed(shard, stage))
-            if path.exists():
-                removed.update({doc["id"]: doc for doc in read_jsonl_zst(str(path))})
-    return removed
+def _removed(run: InlineRun) -> dict[str, Document]:
+    return {doc["id"]: doc for doc in run.removed}
 
 
 def test_dedup_only_runs_through_the_job_engine_and_deduplicates_a_second_job(tmp_path: Path) -> None:
@@ -67,25 +46,25 @@ def test_dedup_only_runs_through_the_job_engine_and_deduplicates_a_second_job(tm
     input1 = tmp_path / "job1.jsonl"
     input1.write_text("".join(json.dumps(doc) + "\n" for doc in first), encoding="utf-8")
     index = tmp_path / "index"
-    layout1 = _run_engine_job(input1, tmp_path / "out1", 1, index)
+    run1 = _run_engine_job(input1, tmp_path / "out1", 1, index)
 
-    kept1 = _kept(layout1)
-    removed1 = _removed(layout1)
+    kept1 = _kept(run1)
+    removed1 = _removed(run1)
     assert len(kept1) == 30
     assert removed1["a00-exact"]["reason"] == "exact_duplicate"
     assert removed1["a01"]["reason"] == "near_duplicate"  # the longer copy is kept
     assert removed1["a01"]["signals"]["duplicate_of"] == "a01-near"
     assert removed1["a-empty"]["reason"] == "empty"
-    minhash_work = layout1.step_work_dir(1, "minhash_dedup")
+    minhash_work = run1.layout.step_work_dir(1, "minhash_dedup")
     assert [cluster.size for cluster in load_clusters(minhash_work)] == [2]
 
     second = [{"id": "b-copy", "text": texts[5]}, {"id": "b-near", "text": texts[6] + " Subscribe now."}]
     second += [{"id": "b-new", "text": text()}]
     input2 = tmp_path / "job2.jsonl"
     input2.write_text("".join(json.dumps(doc) + "\n" for doc in second), encoding="utf-8")
-    layout2 = _run_engine_job(input2, tmp_path / "out2", 2, index)
-    assert set(_kept(layout2)) == {"b-new"}
-    removed2 = _removed(layout2)
+    run2 = _run_engine_job(input2, tmp_path / "out2", 2, index)
+    assert set(_kept(run2)) == {"b-new"}
+    removed2 = _removed(run2)
     assert removed2["b-copy"]["signals"]["duplicate_of"] == "a05"
     assert removed2["b-near"]["signals"]["duplicate_of"] == "a06"
     assert removed2["b-near"]["signals"]["duplicate_of_job"] == 1

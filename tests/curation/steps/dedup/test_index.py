@@ -15,7 +15,7 @@ from curation.steps.dedup.index import (
     index_summary,
     job_key,
 )
-from tests.curation.steps.dedup.support import kept_ids, run_job
+from tests.support.dedup_jobs import kept_ids, run_job
 
 
 def _docs(seed: int, count: int, prefix: str) -> list[dict]:

@@ -8,7 +8,7 @@ import pytest
 
 from curation.steps.base import REASON_ERROR, Step, build_step
 from curation.steps.document import Document
-from tests.curation.steps.filters import planted
+from tests.support import planted_filters as planted
 
 FILTER_STEPS = ("language", "gopher_repetition", "gopher_quality", "c4", "fineweb")
 

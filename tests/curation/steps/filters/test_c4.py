@@ -7,7 +7,7 @@ import pytest
 from curation.steps.base import build_step
 from curation.steps.document import Document
 from curation.steps.filters import c4
-from tests.curation.steps.filters import planted
+from tests.support import planted_filters as planted
 
 WEB_DEFAULT = {"remove_lines_without_terminal_punct": False}
 

@@ -7,7 +7,7 @@ import pytest
 from curation.steps.base import build_step
 from curation.steps.document import Document
 from curation.steps.filters import fineweb
-from tests.curation.steps.filters import planted
+from tests.support import planted_filters as planted
 
 
 def run_fineweb(text: str, **params: object) -> tuple[bool, Document]:

@@ -11,7 +11,7 @@ from curation.steps.base import RecipeError, build_step
 from curation.steps.document import Document
 from curation.steps.filters import gopher
 from curation.steps.filters.gopher import ngram_repetition
-from tests.curation.steps.filters import planted
+from tests.support import planted_filters as planted
 
 
 def run_step(name: str, text: str, **params: object) -> tuple[bool, Document]:

@@ -9,7 +9,7 @@ import yaml
 from curation.steps.base import Step, build_step
 from curation.steps.document import Document
 from curation.steps.recipe import BUILTIN_DIR, load_recipe
-from tests.curation.steps.filters import planted
+from tests.support import planted_filters as planted
 
 FILTERS = ("language", "gopher_repetition", "gopher_quality", "c4", "fineweb")
 

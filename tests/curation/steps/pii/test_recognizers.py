@@ -17,7 +17,7 @@ from curation.steps.pii.recognizers import (
     luhn_valid,
     ssn_valid,
 )
-from tests.curation.steps.pii import planted
+from tests.support import planted_pii as planted
 
 PLANTED_PER_LANGUAGE = 1_000
 SEED = 20261126
