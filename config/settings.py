@@ -1,15 +1,34 @@
 """Settings from the environment (12-factor). With nothing set, everything runs on one machine with no servers:
 SQLite in WAL mode and a filesystem Celery broker under var/.
 
+This is the only module that reads the environment (besides DJANGO_SETTINGS_MODULE in the entry points); the rest
+of the code reads `django.conf.settings`. Importing it creates no file or folder: var/'s folders are made where
+they are used (the embedded SQLite database by core/sqlite, the broker folders by workers/celery.py, the
+development secret key by `python manage.py local_setup`).
+
 Environment:
     DJANGO_ENV          "production" turns DEBUG off and makes SECRET_KEY mandatory (default: development)
-    SECRET_KEY          required in production; generated once into var/secret_key for development
-    DATABASE_URL        e.g. postgres://user@127.0.0.1:5432/curation (default: sqlite:///var/db.sqlite3)
-    CELERY_BROKER_URL   e.g. redis://127.0.0.1:6379/0 (default: kombu's filesystem transport under var/broker)
-    STORAGE_ROOT        where job outputs and indexes live; a folder or any fsspec URL (default: var/storage)
+    DEBUG               "0" turns DEBUG off in development too (default: 1)
+    SECRET_KEY          required in production; in development read from VAR_DIR/secret_key (written by
+                        `python manage.py local_setup`), else a key that lasts as long as the process
+    VAR_DIR             the folder of the embedded defaults: database, broker, storage, secret key (default: var/)
+    DATABASE_URL        e.g. postgres://user@127.0.0.1:5432/curation (default: sqlite:///VAR_DIR/db.sqlite3, the
+                        embedded default, which project commands migrate on first use)
+    CELERY_BROKER_URL   e.g. redis://127.0.0.1:6379/0 (default: kombu's filesystem transport under VAR_DIR/broker)
+    STORAGE_ROOT        where job outputs and indexes live; a folder or any fsspec URL (default: VAR_DIR/storage)
     QUALITY_CLASSIFIER_MODEL  the model of `quality_classifier` steps that name none (unset: those steps are skipped)
+    CURATION_STEP_PLUGINS     comma-separated modules that define extra curation steps (set for web and workers)
     ALLOWED_HOSTS       comma-separated (default: localhost names in development)
-    SHARD_LEASE_SECONDS how long a shard's lease lasts without a heartbeat before another worker takes it over
+    SHARD_LEASE_SECONDS how long a shard's lease lasts without a heartbeat before another worker takes it over (90)
+    SHARD_REQUEUE_SECONDS     a pending shard nobody picked up for this long is sent again (120)
+    SHARD_TARGET_BYTES  the input bytes a job puts in one shard (64 MiB)
+    WORKER_HEARTBEAT_SECONDS  how often each worker reports that it is alive and reaps expired leases (10)
+    LOG_LEVEL           the root logger's level (INFO)
+    Production only (DJANGO_ENV=production):
+    SECURE_COOKIES      "0" allows session and CSRF cookies over plain HTTP (default: 1)
+    CSRF_TRUSTED_ORIGINS      comma-separated origins, e.g. https://curation.example.org
+    SECURE_SSL_REDIRECT "1" redirects HTTP to HTTPS (default: 0; usually the proxy does it)
+    SECURE_HSTS_SECONDS HSTS max-age (default: 0, off)
 """
 
 from __future__ import annotations
@@ -28,21 +47,24 @@ PRODUCTION = ENVIRONMENT == "production"
 DEBUG = not PRODUCTION and os.environ.get("DEBUG", "1") != "0"
 
 
-def _secret_key() -> str:
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
+
+
+def _secret_key() -> tuple[str, bool]:
+    """The key, and whether it lasts only as long as this process (a development key not written yet)."""
     key = os.environ.get("SECRET_KEY")
     if key:
-        return key
+        return key, False
     if PRODUCTION:
         raise RuntimeError("SECRET_KEY must be set when DJANGO_ENV=production")
-    # A development key that survives restarts, so sessions and tokens stay valid between `make run`s.
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-    return path.read_text().strip()
+    # A development key that survives restarts, so sessions stay valid between `make run`s; `local_setup`
+    # writes it. Until then a key of this process only (check core.W001 says so where it matters).
+    if SECRET_KEY_FILE.is_file():
+        return SECRET_KEY_FILE.read_text().strip(), False
+    return secrets.token_urlsafe(50), True
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY, SECRET_KEY_EPHEMERAL = _secret_key()
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver").split(",") if h]
 
 INSTALLED_APPS = [
@@ -73,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # ApplicationError raised by a service in a console view -> an error page with its status.
+    "core.middleware.ApplicationErrorMiddleware",
 ]
 
 if PRODUCTION:
@@ -98,8 +122,12 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 _default_db = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+# The embedded default (no DATABASE_URL): project commands apply pending migrations to it by themselves.
+EMBEDDED_DATABASE = "DATABASE_URL" not in os.environ
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend, creating the database's folder on first connection (not at import).
+    DATABASES["default"]["ENGINE"] = "core.sqlite"
     # WAL lets the web server read while a worker writes; IMMEDIATE transactions take the write lock up front
     # so that two workers finishing shards at once queue up instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -136,6 +164,8 @@ STORAGE_ROOT = os.environ.get("STORAGE_ROOT", str(VAR_DIR / "storage"))
 # The quality classifier that recipes' `quality_classifier` steps use when they name no model (a version
 # directory, or MODELS/quality-classifier/latest); unset, such steps are left out of jobs.
 QUALITY_CLASSIFIER_MODEL = os.environ.get("QUALITY_CLASSIFIER_MODEL", "")
+# Modules that define and register extra curation steps; CurationConfig.ready() imports them.
+CURATION_STEP_PLUGINS = [m.strip() for m in os.environ.get("CURATION_STEP_PLUGINS", "").split(",") if m.strip()]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -146,6 +176,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # ApplicationError from a service -> {"detail", "code", "field"?} with its status; everything else as DRF does.
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Curation service API",
@@ -154,12 +186,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-# Celery. With no broker configured, kombu's filesystem transport needs no server: the queues are folders.
+# Celery. With no broker configured, kombu's filesystem transport needs no server: the queues are folders
+# (workers/celery.py creates them before the first message is sent or received).
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed", "control"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -183,6 +214,8 @@ SHARD_LEASE_SECONDS = int(os.environ.get("SHARD_LEASE_SECONDS", "90"))
 # A pending shard whose message nobody picked up for this long is sent again (its message died with a worker).
 SHARD_REQUEUE_SECONDS = int(os.environ.get("SHARD_REQUEUE_SECONDS", "120"))
 SHARD_TARGET_BYTES = int(os.environ.get("SHARD_TARGET_BYTES", str(64 * 1024 * 1024)))
+# How often each worker records that it is alive and reaps expired leases (curation/heartbeat.py).
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", "1") == "1"

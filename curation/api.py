@@ -1,6 +1,7 @@
 """REST API for data engineers: submit, list, inspect and cancel jobs; list, inspect and delete dedup indexes.
 
 Thin: validate with serializers, call one service or selector, render. Token or session auth; annotators get 403.
+Services' errors become responses in one place, core.api.exception_handler: {"detail", "code", "field"?}.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import can_curate
-from curation import dedup_indexes
 from curation.models import DedupIndex, DocumentSample, Job
-from curation.selectors import job_progress, job_samples, jobs_visible_to
-from curation.services import JobError, job_cancel, job_submit
+from curation.selectors import dedup_index_summary, job_progress, job_samples, jobs_visible_to
+from curation.services.dedup_indexes import dedup_index_delete
+from curation.services.jobs import job_cancel, job_submit
+from curation.steps.readers import FORMATS
 from curation.steps.recipe import builtin_recipe_names, load_recipe
 
 
@@ -58,7 +60,7 @@ class JobSubmitSerializer(serializers.Serializer):
     output = serializers.CharField(required=False, allow_blank=True,
                                    help_text="output folder; default STORAGE_ROOT/jobs/<id>")
     text_field = serializers.CharField(required=False)
-    format = serializers.ChoiceField(choices=["auto", "warc", "wet", "jsonl", "parquet"], required=False)
+    format = serializers.ChoiceField(choices=list(FORMATS), required=False)
     dedup_index = serializers.SlugField(required=False)
 
 
@@ -88,11 +90,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         data.is_valid(raise_exception=True)
         values = data.validated_data
         overrides = {k: values[k] for k in ("text_field", "format") if k in values}
-        try:
-            job = job_submit(recipe=values["recipe"], inputs=values["inputs"], output=values.get("output") or None,
-                             reader_overrides=overrides, dedup_index=values.get("dedup_index"), user=request.user)
-        except JobError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        job = job_submit(recipe=values["recipe"], inputs=values["inputs"], output=values.get("output") or None,
+                         reader_overrides=overrides, dedup_index=values.get("dedup_index"), user=request.user)
         return Response(JobDetailSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: JobSerializer})
@@ -135,7 +134,7 @@ class DedupIndexSerializer(serializers.ModelSerializer):
     summary = serializers.SerializerMethodField()
 
     def get_summary(self, index: DedupIndex) -> dict[str, Any]:
-        return dedup_indexes.dedup_index_summary(index)
+        return dedup_index_summary(index)
 
 
 class DedupIndexViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
@@ -146,7 +145,4 @@ class DedupIndexViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     queryset = DedupIndex.objects.order_by("name")
 
     def perform_destroy(self, instance: DedupIndex) -> None:
-        try:
-            dedup_indexes.dedup_index_delete(instance)
-        except JobError as error:
-            raise serializers.ValidationError({"detail": str(error)}) from error
+        dedup_index_delete(instance)

@@ -149,6 +149,8 @@ class JobSchedule(models.Model):
     periodic_task = models.OneToOneField(PeriodicTask, null=True, blank=True, on_delete=models.SET_NULL)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_fired_at = models.DateTimeField(null=True, blank=True, help_text="when beat last fired this schedule")
+    last_error = models.TextField(blank=True, help_text="why the last run could not start; empty when it could")
 
     def __str__(self) -> str:
         return self.name

@@ -1,4 +1,4 @@
-"""Reads for the console, the API and the CLI: job progress, the funnel, samples. No writes here."""
+"""Reads for the console, the API, the CLI and the services: job progress, the funnel, samples. No writes here."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.roles import can_curate
-from curation.models import DocumentSample, Job, JobSchedule, Shard, WorkerHeartbeat
-from curation.services import job_layout, job_recipe, job_stats
+from curation.models import DedupIndex, DocumentSample, Job, JobSchedule, Shard, WorkerHeartbeat
 from curation.steps.dedup import storage
 from curation.steps.dedup.clusters import (
     Cluster,
@@ -24,9 +23,11 @@ from curation.steps.dedup.clusters import (
     load_clusters,
     load_summary,
 )
+from curation.steps.dedup.index import index_summary
 from curation.steps.dedup.steps import CLUSTERS_FILE, sidecar_url
 from curation.steps.document import Document
-from curation.steps.pipeline import plan_stages
+from curation.steps.pipeline import JobLayout, merge_shard_stats, plan_stages
+from curation.steps.recipe import Recipe, parse_recipe
 from curation.steps.writers import read_jsonl_zst
 
 
@@ -38,6 +39,43 @@ def access_job_by_id(user: AbstractBaseUser | AnonymousUser, job_id: int) -> Job
     if job is None:
         raise Http404("no such job")
     return job
+
+
+def job_recipe(job: Job) -> Recipe:
+    """The recipe as submitted (validated then; not rebuilt here, since building steps may load models)."""
+    return parse_recipe(job.recipe_yaml, job.recipe_name, validate=False)
+
+
+def job_layout(job: Job) -> JobLayout:
+    """Where the job's files live under its output folder."""
+    return JobLayout(job.output)
+
+
+def job_stats(job: Job, recipe: Recipe | None = None) -> dict[str, Any]:
+    """The job's stats.json: per step in, kept, removed by reason, errors by kind, bytes, seconds."""
+    recipe = recipe or job_recipe(job)
+    shards = list(job.shards.filter(kind=Shard.Kind.MAP, status=Shard.Status.DONE).values_list("stats", flat=True))
+    merged = merge_shard_stats(recipe, shards)
+    reduces = [s.stats for s in job.shards.filter(kind=Shard.Kind.REDUCE, status=Shard.Status.DONE)]
+    last_map = max(p.map_stage for p in plan_stages(recipe))
+    kept = sum(s.get("docs_kept", 0) for s in shards if s.get("map_stage") == last_map)
+    removed = sum(s.get("docs_removed", 0) for s in shards)
+    return {
+        "job": job.pk,
+        "recipe": recipe.name,
+        "inputs": job.inputs,
+        "output": job.output,
+        "dedup_index": job.dedup_index.name if job.dedup_index else None,
+        "documents": {"read": merged["read"]["docs"], "kept": kept, "removed": removed},
+        **merged,
+        "global_steps": reduces,
+        "seconds": round(sum(s.get("seconds", 0.0) for s in shards), 3),
+    }
+
+
+def dedup_index_summary(index: DedupIndex) -> dict[str, Any]:
+    """Size (documents, bytes) and contributing jobs of an index, read from its files."""
+    return index_summary(index.root)
 
 
 def workers_alive(within_seconds: int = 60) -> bool:

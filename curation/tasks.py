@@ -1,25 +1,46 @@
-"""Celery tasks of curation: thin wrappers over services. Payloads are ids only; every task is safe to re-run."""
+"""Celery tasks of curation: thin wrappers over services. Payloads are ids only; every task is safe to re-run.
+
+Shard work goes to the `curation` queue (curation/workflows.py sends it there); the small tasks go to the default
+queue, `default` (Celery 5.7 deprecates the `queue=` task option, so the queue is named where tasks are sent).
+The services are imported inside the task bodies: the services send `shard_run_task` (curation/workflows.py
+imports it from here), so importing them at the top would make an import circle.
+"""
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import current_app, shared_task
 
-from curation import schedules, services
+# How often beat runs the reaper (every worker's heartbeat runs it too; see curation/heartbeat.py).
+REAP_SECONDS = 30.0
 
 
 @shared_task(name="curation.shard_run", acks_late=True, reject_on_worker_lost=True)
 def shard_run_task(shard_id: int) -> None:
     """Run one shard of a job (a no-op when it is done or live-leased elsewhere)."""
-    services.shard_execute(shard_id)
+    from curation.services.shards import shard_execute
+
+    shard_execute(shard_id)
 
 
 @shared_task(name="curation.shards_reap")
 def shards_reap_task() -> int:
     """Send again shards whose worker died or whose message was lost."""
-    return len(services.shards_reap())
+    from curation.services.shards import shards_reap
+
+    return len(shards_reap())
 
 
 @shared_task(name="curation.schedule_fire")
-def schedule_fire_task(schedule_id: int) -> int:
-    """Submit a new job for a schedule (fired by django-celery-beat)."""
-    return schedules.schedule_fire(schedule_id).pk
+def schedule_fire_task(schedule_id: int) -> int | None:
+    """Submit a new job for a schedule (fired by django-celery-beat); None when the run could not start."""
+    from curation.services.schedules import schedule_fire
+
+    job = schedule_fire(schedule_id)
+    return job.pk if job is not None else None
+
+
+# Beat's static entries (django-celery-beat copies them into its database scheduler when beat starts).
+current_app.conf.beat_schedule = {
+    **(current_app.conf.beat_schedule or {}),
+    "curation-reap-expired-shard-leases": {"task": shards_reap_task.name, "schedule": REAP_SECONDS},
+}

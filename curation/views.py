@@ -28,9 +28,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import can_curate
+from core.forms import form_apply
 from curation.forms import JobSubmitForm, ScheduleCreateForm
 from curation.models import Job, Shard
-from curation.schedules import schedule_create, schedule_delete
 from curation.selectors import (
     access_dedup_cluster,
     access_dedup_step,
@@ -46,7 +46,8 @@ from curation.selectors import (
     jobs_overview,
     schedules_visible_to,
 )
-from curation.services import JobError, job_cancel, job_submit
+from curation.services.jobs import job_cancel, job_submit
+from curation.services.schedules import schedule_create, schedule_delete
 from curation.steps.dedup.clusters import ClusterMember
 from curation.steps.document import Document
 
@@ -153,18 +154,15 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_submit_page(request: HttpRequest) -> HttpResponse:
     form = JobSubmitForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
-            job = job_submit(
-                recipe=form.recipe_source(),
-                inputs=form.cleaned_data["inputs"],
-                output=form.cleaned_data["output"] or None,
-                reader_overrides=form.reader_overrides(),
-                dedup_index=form.cleaned_data["dedup_index"] or None,
-                user=request.user,
-            )
-        except JobError as error:
-            form.add_error(None, str(error))
-        else:
+        job = form_apply(form, lambda: job_submit(
+            recipe=form.recipe_source(),
+            inputs=form.cleaned_data["inputs"],
+            output=form.cleaned_data["output"] or None,
+            reader_overrides=form.reader_overrides(),
+            dedup_index=form.cleaned_data["dedup_index"] or None,
+            user=request.user,
+        ))
+        if job is not None:
             messages.success(request, _("Job %(id)s submitted.") % {"id": job.pk})
             return redirect("curation:job-detail", job_id=job.pk)
     return render(request, "curation/job_submit.html", {"form": form, "nav": "submit"})
@@ -355,20 +353,17 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
     form = ScheduleCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         values = form.cleaned_data
-        try:
-            schedule = schedule_create(
-                name=values["name"],
-                recipe=values["recipe"],
-                inputs=values["inputs"],
-                output=values["output"],
-                every_minutes=values["every_minutes"],
-                crontab=values["crontab"].strip() or None,
-                dedup_index=values["dedup_index"] or None,
-                user=request.user,
-            )
-        except JobError as error:
-            form.add_error(None, str(error))
-        else:
+        schedule = form_apply(form, lambda: schedule_create(
+            name=values["name"],
+            recipe=values["recipe"],
+            inputs=values["inputs"],
+            output=values["output"],
+            every_minutes=values["every_minutes"],
+            crontab=values["crontab"].strip() or None,
+            dedup_index=values["dedup_index"] or None,
+            user=request.user,
+        ))
+        if schedule is not None:
             messages.success(request, _("Schedule “%(name)s” created.") % {"name": schedule.name})
             return redirect("curation:schedule-list")
     schedules = schedules_visible_to(request.user)

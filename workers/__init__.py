@@ -1,1 +1,1 @@
-"""The Celery app, its queues and routing, and the worker-side heartbeat."""
+"""The Celery app and its queues. It imports nothing from any app: each app brings its own tasks and worker hooks."""

@@ -1,51 +1,42 @@
-"""Curation jobs: submit, run shards under leases, advance stages, finish, cancel, recover from dead workers.
+"""Shards: claim under a lease, renew, execute, complete (advancing the job's stage), fail, defer, reap.
 
 Every state change of a shard happens in a transaction that locks its job row first, so that two workers
 finishing the last two shards of a stage cannot both (or neither) start the next stage: the database counter
-is the count of shards of the stage that are not done, read under that lock.
+is the count of shards of the stage that are not done, read under that lock. See docs/architecture.md.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
-from datetime import timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
-import fsspec
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.text import slugify
 
 from curation import workflows
-from curation.models import DedupIndex, DocumentSample, Job, JobSchedule, Shard, WorkerHeartbeat
-from curation.steps.base import RecipeError
+from curation.models import DocumentSample, Job, Shard
+from curation.selectors import job_layout, job_recipe, job_stats
+from curation.services.dedup_indexes import dedup_index_acquire, dedup_index_release
+from curation.services.workers import worker_name
 from curation.steps.document import Document
 from curation.steps.pipeline import (
     JobLayout,
     ShardResult,
     ShardStopped,
     StagePlan,
-    merge_shard_stats,
     plan_stages,
-    run_commit,
+    run_finish,
     run_map_shard,
     run_reduce,
 )
-from curation.steps.quality_classifier import resolve_model_dir
-from curation.steps.readers import InputError, InputSplit, ReaderOptions, plan_splits
-from curation.steps.recipe import Recipe, StepSpec, load_recipe, parse_recipe
-from curation.steps.writers import write_json_atomic
+from curation.steps.readers import InputSplit, ReaderOptions
+from curation.steps.recipe import Recipe
 
 logger = logging.getLogger(__name__)
 
@@ -53,140 +44,7 @@ logger = logging.getLogger(__name__)
 MAX_SHARD_ATTEMPTS = 3
 # A reduce waiting for another job to release its dedup index is sent again after this many seconds.
 DEFER_SECONDS = 5
-LOCAL_WAIT_SECONDS = 1.0
 SAMPLE_TEXT_CHARS = 2000
-
-
-class JobError(ValueError):
-    """A job could not be submitted or changed; the message is one line for the user."""
-
-
-# --- submit -------------------------------------------------------------------------------------------------
-
-
-def _resolve_output(output: str | None, job_id_hint: str) -> str:
-    if not output:
-        return f"{settings.STORAGE_ROOT.rstrip('/')}/jobs/{job_id_hint}"
-    if "://" in output:
-        return output
-    # Workers may run in another working directory: store an absolute path.
-    return str(Path(output).expanduser().resolve())
-
-
-def _check_output_free(output: str) -> None:
-    fs, path = fsspec.core.url_to_fs(output)
-    if fs.exists(path) and (not fs.isdir(path) or fs.ls(path)):
-        raise JobError(f"output folder {output} already exists and is not empty")
-
-
-def _reader_options(recipe: Recipe, overrides: dict[str, Any] | None) -> ReaderOptions:
-    options = {**recipe.reader, **(overrides or {})}
-    try:
-        return ReaderOptions(**options)
-    except (TypeError, ValueError) as error:
-        raise JobError(f"bad reader options {options}: {error}") from error
-
-
-def _configure_models(recipe: Recipe) -> Recipe:
-    """Give each `quality_classifier` step its model and pin it to one version.
-
-    A step without a `model` parameter takes settings.QUALITY_CLASSIFIER_MODEL; with none configured, the step is
-    left out of the job (so `web-default` runs without a classifier until one is trained and configured). A model
-    given as `.../latest` is resolved now, so every shard and every re-run of the job uses the same version.
-    """
-    steps: list[StepSpec] = []
-    for spec in recipe.steps:
-        if spec.name != "quality_classifier":
-            steps.append(spec)
-            continue
-        model = str(spec.params.get("model") or settings.QUALITY_CLASSIFIER_MODEL)
-        if model:
-            steps.append(StepSpec(spec.name, {**spec.params, "model": resolve_model_dir(model)}))
-    return recipe if tuple(steps) == recipe.steps else recipe.with_steps(tuple(steps))
-
-
-def recipe_prepare(recipe: str) -> Recipe:
-    """Load a built-in recipe by name, a recipe file by path, or recipe YAML text; configure and validate it.
-
-    Raises JobError with a one-line reason for an unknown recipe, step or parameter, or a missing model.
-    """
-    try:
-        if "\n" in recipe:
-            parsed = parse_recipe(recipe, "custom", validate=False)
-        else:
-            parsed = load_recipe(recipe, validate=False)
-        parsed = _configure_models(parsed)
-        parsed.build()
-    except (RecipeError, OSError) as error:
-        raise JobError(str(error).splitlines()[0]) from error
-    return parsed
-
-
-def job_submit(
-    *,
-    recipe: str,
-    inputs: Sequence[str],
-    output: str | None = None,
-    user: AbstractBaseUser | None = None,
-    reader_overrides: dict[str, Any] | None = None,
-    dedup_index: str | None = None,
-    schedule: JobSchedule | None = None,
-) -> Job:
-    """Validate everything, create the job and its first-stage shards, and send them to the workers on commit.
-
-    A bad recipe, a missing input or an occupied output folder raises JobError before any work starts.
-    """
-    parsed = recipe_prepare(recipe)
-    if not inputs:
-        raise JobError("no input given")
-    options = _reader_options(parsed, reader_overrides)
-    try:
-        splits = plan_splits(list(inputs), options, target_bytes=settings.SHARD_TARGET_BYTES)
-    except InputError as error:
-        raise JobError(str(error)) from error
-    stages = plan_stages(parsed)
-
-    with transaction.atomic():
-        index = dedup_index_ensure(dedup_index) if dedup_index else None
-        job = Job.objects.create(
-            recipe_name=parsed.name,
-            recipe_yaml=parsed.source_yaml,
-            inputs=list(inputs),
-            output="",
-            reader_options=asdict(options),
-            dedup_index=index,
-            stage_count=len(stages),
-            shard_count=len(splits),
-            created_by=user if user is not None and user.is_authenticated else None,
-            schedule=schedule,
-        )
-        job.output = _resolve_output(output, str(job.pk))
-        _check_output_free(job.output)
-        job.save(update_fields=["output"])
-        shards = Shard.objects.bulk_create(
-            Shard(job=job, stage=0, index=i, kind=Shard.Kind.MAP, input_split=asdict(split), enqueued_at=timezone.now())
-            for i, split in enumerate(splits)
-        )
-        workflows.enqueue_shards([s.pk for s in shards])
-    logger.info("submitted %s: %d shards, %d stages, output %s", job, len(splits), len(stages), job.output)
-    return job
-
-
-def job_recipe(job: Job) -> Recipe:
-    """The recipe as submitted (validated then; not rebuilt here, since building steps may load models)."""
-    return parse_recipe(job.recipe_yaml, job.recipe_name, validate=False)
-
-
-def job_layout(job: Job) -> JobLayout:
-    return JobLayout(job.output)
-
-
-# --- leases -------------------------------------------------------------------------------------------------
-
-
-def worker_name() -> str:
-    """This process's identity as a lease owner: host and pid (a prefork child has its own)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def shard_claim(shard_id: int, worker: str) -> Shard | None:
@@ -255,7 +113,7 @@ def _lease_heartbeat(shard_id: int, worker: str) -> Iterator[threading.Event]:
         thread.join()
 
 
-def shards_reap(now: Any = None) -> list[int]:
+def shards_reap(now: datetime | None = None) -> list[int]:
     """Send again the shards whose worker died (expired lease) or whose message was lost. Safe to re-run.
 
     Returns the ids sent. A pending shard counts as lost when nobody claimed it within SHARD_REQUEUE_SECONDS.
@@ -283,13 +141,6 @@ def shards_reap(now: Any = None) -> list[int]:
         ids = [s.pk for s in [*expired, *lost]]
         workflows.enqueue_shards(ids)
     return ids
-
-
-def worker_heartbeat(name: str, pid: int, started_at: Any) -> None:
-    WorkerHeartbeat.objects.update_or_create(
-        name=name, defaults={"hostname": socket.gethostname(), "pid": pid, "started_at": started_at,
-                             "last_seen": timezone.now()}
-    )
 
 
 # --- running a shard ----------------------------------------------------------------------------------------
@@ -340,43 +191,9 @@ def _run_unit(job: Job, shard: Shard, recipe: Recipe, plan: StagePlan, layout: J
     if plan.kind == Shard.Kind.REDUCE:
         return run_reduce(recipe, plan, layout=layout, shard_count=job.shard_count, job_id=job.pk,
                           index_root=index_root)
-    return _finish_job_files(job, recipe, layout, index_root)
-
-
-def _finish_job_files(job: Job, recipe: Recipe, layout: JobLayout, index_root: str | None) -> dict[str, Any]:
-    """The finish unit: publish to the dedup index, write stats.json, drop intermediate documents."""
-    run_commit(recipe, layout=layout, shard_count=job.shard_count, job_id=job.pk, index_root=index_root)
     stats = job_stats(job, recipe)
-    write_json_atomic(layout.stats(), stats)
-    fs, path = fsspec.core.url_to_fs(layout.work_docs_dir())
-    if fs.exists(path):
-        fs.rm(path, recursive=True)
-    # Temporary files of shards whose worker died before renaming them.
-    for stale in fs.glob(f"{fsspec.core.url_to_fs(layout.output)[1].rstrip('/')}/*/*.tmp-*"):
-        fs.rm(stale)
+    run_finish(recipe, layout=layout, shard_count=job.shard_count, job_id=job.pk, index_root=index_root, stats=stats)
     return stats
-
-
-def job_stats(job: Job, recipe: Recipe | None = None) -> dict[str, Any]:
-    """The job's stats.json: per step in, kept, removed by reason, errors by kind, bytes, seconds."""
-    recipe = recipe or job_recipe(job)
-    shards = list(job.shards.filter(kind=Shard.Kind.MAP, status=Shard.Status.DONE).values_list("stats", flat=True))
-    merged = merge_shard_stats(recipe, shards)
-    reduces = [s.stats for s in job.shards.filter(kind=Shard.Kind.REDUCE, status=Shard.Status.DONE)]
-    last_map = max(p.map_stage for p in plan_stages(recipe))
-    kept = sum(s.get("docs_kept", 0) for s in shards if s.get("map_stage") == last_map)
-    removed = sum(s.get("docs_removed", 0) for s in shards)
-    return {
-        "job": job.pk,
-        "recipe": recipe.name,
-        "inputs": job.inputs,
-        "output": job.output,
-        "dedup_index": job.dedup_index.name if job.dedup_index else None,
-        "documents": {"read": merged["read"]["docs"], "kept": kept, "removed": removed},
-        **merged,
-        "global_steps": reduces,
-        "seconds": round(sum(s.get("seconds", 0.0) for s in shards), 3),
-    }
 
 
 def _sample_rows(job: Job, shard: Shard, map_stage: int, result: ShardResult) -> list[DocumentSample]:
@@ -483,69 +300,3 @@ def shard_fail(shard_id: int, worker: str, error: str) -> None:
         job.save(update_fields=["status", "error", "finished_at"])
         job.shards.filter(status=Shard.Status.PENDING).update(status=Shard.Status.CANCELLED)
         dedup_index_release(job)
-
-
-def job_cancel(job: Job) -> Job:
-    """Cancel a job: pending shards never run, running ones stop at their next heartbeat. Idempotent."""
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        if job.is_finished:
-            return job
-        job.status = Job.Status.CANCELLED
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "finished_at"])
-        job.shards.filter(status__in=[Shard.Status.PENDING, Shard.Status.RUNNING]).update(
-            status=Shard.Status.CANCELLED, lease_owner="", lease_expires_at=None
-        )
-        dedup_index_release(job)
-    return job
-
-
-def job_run_local(job: Job) -> Job:
-    """Run every unit of a job in this process, through the same code the workers run (`curate --local`).
-
-    When another job holds the job's dedup index, this waits for it, as a worker would.
-    """
-    worker = f"local:{worker_name()}"
-    with workflows.running_locally():
-        while True:
-            job.refresh_from_db()
-            if job.is_finished:
-                return job
-            shard = job.shards.filter(status=Shard.Status.PENDING).order_by("stage", "index").first()
-            if shard is None:
-                raise JobError(f"{job} has no pending shard but is {job.status}")
-            shard_execute(shard.pk, worker)
-            shard.refresh_from_db()
-            if shard.status == Shard.Status.PENDING:  # deferred (another job holds the index) or to be retried
-                time.sleep(LOCAL_WAIT_SECONDS)
-
-
-# --- dedup indexes ------------------------------------------------------------------------------------------
-
-
-def dedup_index_acquire(job: Job) -> bool:
-    """Hold the job's dedup index for this job, unless another unfinished job holds it. Re-entrant."""
-    with transaction.atomic():
-        index = DedupIndex.objects.select_for_update(of=("self",)).select_related("holder").get(
-            pk=job.dedup_index_id)
-        if index.holder is not None and index.holder_id != job.pk and not index.holder.is_finished:
-            return False
-        if index.holder_id != job.pk:
-            index.holder = job
-            index.save(update_fields=["holder"])
-    return True
-
-
-def dedup_index_release(job: Job) -> None:
-    """Let the next job use the index (called when the job completes, fails or is cancelled)."""
-    DedupIndex.objects.filter(holder=job).update(holder=None)
-
-
-def dedup_index_ensure(name: str) -> DedupIndex:
-    """Return the named dedup index, creating it (under STORAGE_ROOT/dedup-index/NAME) on first use."""
-    if slugify(name) != name:
-        raise JobError(f"dedup index name {name!r} must be a slug (letters, digits, - and _)")
-    root = f"{settings.STORAGE_ROOT.rstrip('/')}/dedup-index/{name}"
-    index, _ = DedupIndex.objects.get_or_create(name=name, defaults={"root": root})
-    return index

@@ -1,11 +1,11 @@
 """Import every module that defines steps, so that `register_step` has run for each before a recipe is built.
 
-Steps from outside the project load the same way: CURATION_STEP_PLUGINS names extra modules (comma-separated)
-that define and register steps; set it for the web process and every worker alike.
+Steps from outside the project load through `load_step_plugins`: the setting CURATION_STEP_PLUGINS names extra
+modules that define and register steps; `CurationConfig.ready()` loads them in the web process and every worker.
 """
 
 import importlib
-import os
+from collections.abc import Iterable
 
 # One import per step module; keep them sorted.
 import curation.steps.dedup  # noqa: F401
@@ -17,5 +17,8 @@ import curation.steps.language  # noqa: F401
 import curation.steps.pii.step  # noqa: F401
 import curation.steps.quality_classifier  # noqa: F401
 
-for _module in filter(None, (m.strip() for m in os.environ.get("CURATION_STEP_PLUGINS", "").split(","))):
-    importlib.import_module(_module)
+
+def load_step_plugins(modules: Iterable[str]) -> None:
+    """Import each named module, so that the steps it defines register themselves. Safe to re-run."""
+    for module in modules:
+        importlib.import_module(module)

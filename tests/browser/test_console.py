@@ -15,7 +15,7 @@ from accounts.roles import ANNOTATOR, DATA_ENGINEER
 from accounts.services import user_ensure
 from curation.models import Job
 from curation.selectors import job_progress
-from curation.services import job_run_local
+from curation.services.jobs import job_run_local
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -150,7 +150,7 @@ def test_annotator_sees_no_curation_link_and_is_refused_the_job_list(page: Page,
 
     _log_in(page, live_server.url, "annotator")
 
-    expect(page.get_by_text("Your annotation work will appear here.")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/annotate/")
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.locator('a[href*="/jobs"], a[href*="/schedules"]')).to_have_count(0)
     response = page.goto(f"{live_server.url}/jobs/")

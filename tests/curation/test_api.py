@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from curation.models import Job
-from curation.services import job_run_local
+from curation.services.jobs import job_run_local
 from tests.fixtures.jobs import write_jsonl
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +40,43 @@ def test_submit_with_missing_input_is_a_400_with_the_reason(engineer: Any, tmp_p
     response = client_for(engineer).post(
         "/api/v1/jobs/", {"recipe": "extract-only", "inputs": [str(tmp_path / "nope.jsonl")]}, format="json")
     assert response.status_code == 400
-    assert "nope.jsonl" in response.json()["detail"]
+    body = response.json()
+    assert "nope.jsonl" in body["detail"]
+    assert (body["code"], body["field"]) == ("invalid", "inputs")
     assert Job.objects.count() == 0
+
+
+def test_submit_into_an_occupied_output_folder_is_a_409_conflict(engineer: Any, tmp_path: Path) -> None:
+    # given an output folder that holds someone's files
+    write_jsonl(tmp_path / "a.jsonl", [{"text": "x"}])
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("keep me")
+    # when a job is submitted into it
+    response = client_for(engineer).post(
+        "/api/v1/jobs/", {"recipe": "extract-only", "inputs": [str(tmp_path / "a.jsonl")],
+                          "output": str(tmp_path / "taken")}, format="json")
+    # then the service's Conflict is the response, and nothing was created or touched
+    assert response.status_code == 409
+    assert response.json() == {"detail": f"output folder {tmp_path / 'taken'} already exists and is not empty",
+                                "code": "conflict", "field": "output"}
+    assert Job.objects.count() == 0
+    assert (tmp_path / "taken" / "keep.txt").read_text() == "keep me"
+
+
+def test_deleting_a_dedup_index_in_use_is_a_409_conflict(engineer: Any, tmp_path: Path) -> None:
+    # given a job that is not finished and uses the index
+    write_jsonl(tmp_path / "a.jsonl", [{"text": "x"}])
+    api = client_for(engineer)
+    submitted = api.post("/api/v1/jobs/", {"recipe": "extract-only", "inputs": [str(tmp_path / "a.jsonl")],
+                                           "output": str(tmp_path / "o"), "dedup_index": "crawl"}, format="json")
+    assert submitted.status_code == 201, submitted.content
+    # when the index is deleted
+    response = api.delete("/api/v1/dedup-indexes/crawl/")
+    # then it is refused with the job's id, and the index stays
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert f"job(s) {submitted.json()['id']}" in response.json()["detail"]
+    assert api.get("/api/v1/dedup-indexes/crawl/").status_code == 200
 
 
 def test_samples_show_removed_documents_with_reason(engineer: Any, tmp_path: Path) -> None:

@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from curation.dedup_indexes import dedup_index_delete, dedup_index_summary
 from curation.models import DedupIndex, Job, Shard
-from curation.services import job_run_local, job_submit, shard_execute
+from curation.selectors import dedup_index_summary
+from curation.services.dedup_indexes import dedup_index_delete
+from curation.services.jobs import job_run_local, job_submit
+from curation.services.shards import shard_execute
 from curation.workflows import running_locally
-from tests.curation.test_services import outputs
 from tests.fixtures.jobs import write_jsonl
+from tests.support.job_outputs import outputs
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from curation.models import Job
 from curation.selectors import dedup_cluster_documents, job_dedup_steps
-from curation.services import job_run_local, job_submit
+from curation.services.jobs import job_run_local, job_submit
 from curation.steps.dedup.clusters import cluster_size_histogram, load_cluster, load_clusters
 from curation.views import HISTOGRAM_MAX_BARS, _histogram_rows
 from tests.fixtures.jobs import write_jsonl

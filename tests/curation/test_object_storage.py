@@ -14,7 +14,7 @@ import fsspec
 import pytest
 
 from curation.models import Job
-from curation.services import job_run_local, job_submit
+from curation.services.jobs import job_run_local, job_submit
 from curation.steps.writers import read_jsonl_zst
 from tests.curation.test_dedup_jobs import article
 from tests.fixtures.jobs import write_jsonl

@@ -11,10 +11,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from curation.models import Job
-from curation.services import job_run_local, job_submit
-from tests.curation.steps.test_quality_classifier import good_text, junk_text
-from tests.curation.test_services import outputs
+from curation.services.jobs import job_run_local, job_submit
 from tests.fixtures.jobs import write_jsonl
+from tests.support.job_outputs import outputs
+from tests.support.quality_texts import good_text, junk_text
 
 pytestmark = pytest.mark.django_db
 RECIPE = "name: scored\nsteps:\n  - extract: {}\n  - quality_classifier: {}\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,9 @@ from accounts.roles import ANNOTATOR, DATA_ENGINEER, TRAINER
 from accounts.services import user_ensure
 from curation import urls as curation_urls
 from curation.models import Job, JobSchedule
-from curation.schedules import schedule_create
 from curation.selectors import job_progress
-from curation.services import job_run_local, job_submit
+from curation.services.jobs import job_run_local, job_submit
+from curation.services.schedules import schedule_create
 
 PASSWORD = "console-test-pass-1"
 HOSTILE_TEXT = '<script>alert("x")</script> & <b>bold</b>'
@@ -186,10 +187,10 @@ def test_home_sends_a_data_engineer_to_the_job_list(engineer_client: Client) -> 
 
 @pytest.mark.django_db
 def test_home_shows_an_annotator_their_page_without_curation_links(annotator_client: Client) -> None:
-    response = annotator_client.get(reverse("home"))
+    response = annotator_client.get(reverse("home"), follow=True)
 
     assert response.status_code == 200
-    assert "Your annotation work will appear here." in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("annotation:annotator-home")
     assert b'href="/jobs' not in response.content
     assert b'href="/schedules' not in response.content
 
@@ -324,8 +325,9 @@ def test_submitting_a_missing_input_shows_one_line_error_and_creates_nothing(eng
         "recipe": "extract-only", "inputs": str(missing), "output": str(tmp_path / "out"),
     })
 
+    # the service's error names the field, so it shows next to the inputs box
     assert response.status_code == 200
-    errors = response.context["form"].non_field_errors()
+    errors = response.context["form"].errors["inputs"]
     assert len(errors) == 1
     assert "\n" not in errors[0]
     assert str(missing) in errors[0]
@@ -356,7 +358,7 @@ def test_submitting_an_occupied_output_folder_creates_nothing(engineer_client: C
     })
 
     assert response.status_code == 200
-    assert "already exists" in " ".join(response.context["form"].non_field_errors())
+    assert "already exists" in " ".join(response.context["form"].errors["output"])
     assert Job.objects.count() == 0
 
 
@@ -577,6 +579,22 @@ def test_schedule_page_lists_schedules(engineer_client: Client, schedule: JobSch
 
 
 @pytest.mark.django_db
+def test_schedule_page_shows_when_it_last_fired_and_why_the_run_did_not_start(engineer_client: Client,
+                                                                              schedule: JobSchedule) -> None:
+    # given a schedule whose last run could not start
+    fired = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
+    JobSchedule.objects.filter(pk=schedule.pk).update(last_fired_at=fired,
+                                                      last_error="input <missing>.jsonl does not exist")
+
+    response = engineer_client.get(reverse("curation:schedule-list"))
+
+    html = response.content.decode()
+    assert '<time datetime="2026-03-04T05:06:00+00:00">2026-03-04 05:06</time>' in html
+    assert "Could not start:" in html
+    assert "input &lt;missing&gt;.jsonl does not exist" in html
+
+
+@pytest.mark.django_db
 def test_creating_an_interval_schedule_creates_a_periodic_task(engineer_client: Client, engineer: Any,
                                                                jsonl_input: Path, tmp_path: Path) -> None:
     response = engineer_client.post(reverse("curation:schedule-list"), {
@@ -631,7 +649,7 @@ def test_schedule_with_a_bad_crontab_shows_the_service_error(engineer_client: Cl
     })
 
     assert response.status_code == 200
-    assert "five fields" in " ".join(response.context["form"].non_field_errors())
+    assert "five fields" in " ".join(response.context["form"].errors["crontab"])
     assert not JobSchedule.objects.exists()
 
 

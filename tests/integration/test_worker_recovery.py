@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 import tests.support.slow_step  # noqa: F401  (registers test_slow_passthrough in this process too)
 from curation.models import Job, Shard
-from curation.services import job_run_local, job_submit
+from curation.services.jobs import job_run_local, job_submit
 from tests.curation.test_dedup_jobs import article, edited
 from tests.fixtures.jobs import write_jsonl
 from tests.fixtures.workers import wait_for

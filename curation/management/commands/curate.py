@@ -6,17 +6,18 @@ import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from tqdm import tqdm
 
+from core.management.base import ProjectCommand
 from curation.models import Job
 from curation.selectors import job_progress, workers_alive
-from curation.services import JobError, job_run_local, job_submit
+from curation.services.jobs import job_run_local, job_submit
 
 POLL_SECONDS = 1.0
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Run a curation recipe over input files and write OUT/kept, OUT/removed and OUT/stats.json."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,13 +33,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         overrides = {k: options[k] for k in ("text_field", "format") if options.get(k)}
-        try:
-            job = job_submit(
-                recipe=options["recipe"], inputs=options["input"], output=options["output"],
-                reader_overrides=overrides, dedup_index=options.get("dedup_index"),
-            )
-        except JobError as error:
-            raise CommandError(str(error)) from error
+        job = job_submit(
+            recipe=options["recipe"], inputs=options["input"], output=options["output"],
+            reader_overrides=overrides, dedup_index=options.get("dedup_index"),
+        )
         self.stderr.write(f"job {job.pk}: {job.shard_count} shard(s), {job.stage_count} stage(s) -> {job.output}")
         if options["local"]:
             job = job_run_local(job)

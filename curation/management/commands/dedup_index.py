@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from curation.dedup_indexes import dedup_index_delete, dedup_index_summary
+from core.management.base import ProjectCommand
 from curation.models import DedupIndex
-from curation.services import JobError
+from curation.selectors import dedup_index_summary
+from curation.services.dedup_indexes import dedup_index_delete
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "List, inspect (size, contributing jobs) or delete named dedup indexes."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,8 +38,5 @@ class Command(BaseCommand):
             summary = {"name": index.name, "root": index.root, **dedup_index_summary(index)}
             self.stdout.write(json.dumps(summary, indent=2, default=str))
             return
-        try:
-            dedup_index_delete(index)
-        except JobError as error:
-            raise CommandError(str(error)) from error
+        dedup_index_delete(index)
         self.stdout.write(f"deleted dedup index {options['name']}")
