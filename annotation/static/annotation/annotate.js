@@ -839,6 +839,8 @@
       window.Sortable.create(list, {
         animation: 120,
         draggable: ".rank-item",
+        // Pointer events instead of native HTML5 drag and drop: the same behaviour with mouse, pen and touch.
+        forceFallback: true,
         filter: "button",
         preventOnFilter: false,
         onEnd: function (event) {
