@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.workers", "tests.fixtures.jobs"]
+pytest_plugins = ["tests.fixtures.workers", "tests.fixtures.jobs", "tests.fixtures.annotation"]
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 

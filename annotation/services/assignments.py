@@ -1,0 +1,310 @@
+"""Leases on items: claim the next item, keep the lease alive, save drafts, submit, skip, and reap expired leases.
+
+How overlap holds under concurrency (see annotation/models.py for the constraints that back it):
+- A claim first reaps the project's expired leases (a short transaction of its own), then in one transaction
+  returns the annotator's current lease if there is one (a reloaded page gets its task back), else locks the next
+  open item with `SELECT ... FOR UPDATE SKIP LOCKED` (claimers do not wait on each other: an item being claimed is
+  passed over), picks a free slot below the item's target overlap and inserts the assignment. The item's live
+  count and the partial unique index on (item, slot) make a second assignment into a full item fail in the
+  database.
+- SQLite (the embedded default) has no SKIP LOCKED; its transactions are IMMEDIATE (config/settings.py), so one
+  writer at a time takes the write lock before reading and claims are serialised.
+- Lock order is assignment, then item (submit, skip, reap) or item alone (claim, which only inserts assignments),
+  so two transactions never wait on each other in a cycle.
+
+Serving order: priority (higher first), then items others have started (more live assignments first, so a project
+fills item by item), then import order. Never an item the annotator has had before, in any status.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from annotation.models import Annotation, Assignment, Item, Membership, Project
+from annotation.services import ordering
+from annotation.services.checks import writing_checks
+from annotation.services.payloads import payload_clean, written_text
+from core.errors import Conflict, NotFound, ValidationError
+
+logger = logging.getLogger(__name__)
+
+CLAIM_ATTEMPTS = 5
+REAP_BATCH = 1000
+MAX_ACTIVE_SECONDS = 24 * 3600.0
+MAX_DRAFT_BYTES = 200_000
+MAX_SKIP_REASON = 1000
+
+
+def _skip_locked() -> bool:
+    return connection.features.has_select_for_update_skip_locked
+
+
+def _active_seconds(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValidationError("active_seconds must be a number", field="active_seconds")
+    if not 0 <= value <= MAX_ACTIVE_SECONDS:
+        raise ValidationError("active_seconds must be from 0 to 86400", field="active_seconds")
+    return float(value)
+
+
+def _reap(now: datetime, project: Project | None = None, limit: int = REAP_BATCH) -> int:
+    """Expire up to `limit` leases past their expiry and give their slots back; the caller holds a transaction."""
+    leases = Assignment.objects.filter(status=Assignment.STATUS_LEASED, expires_at__lt=now)
+    if project is not None:
+        leases = leases.filter(project=project)
+    if _skip_locked():
+        leases = leases.select_for_update(skip_locked=True)
+    rows = list(leases.order_by("id").values_list("id", "item_id")[:limit])
+    if not rows:
+        return 0
+    Assignment.objects.filter(id__in=[r[0] for r in rows]).update(status=Assignment.STATUS_EXPIRED)
+    per_item = Counter(item_id for _, item_id in rows)
+    for item_id in sorted(per_item):  # one order for item locks across reapers
+        Item.objects.filter(pk=item_id).update(assigned_count=F("assigned_count") - per_item[item_id])
+    return len(rows)
+
+
+def assignments_reap(now: datetime | None = None) -> int:
+    """Return every expired lease to the queue (the item's slot becomes free again); return how many.
+
+    Runs from Celery beat (`annotation.assignments_reap`) and, per project, on every claim. Safe to re-run and to
+    run concurrently: each lease is expired once (locked rows are left to the reaper holding them).
+    """
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            reaped = _reap(now)
+        total += reaped
+        if reaped < REAP_BATCH:
+            return total
+
+
+def _next_item(user: AbstractBaseUser, project: Project) -> Item | None:
+    """Lock and return the next item to serve this annotator, or None when nothing is left for them.
+
+    First without waiting (SKIP LOCKED: items other claims hold are passed over). When that finds nothing but
+    open items exist, they are all being claimed or submitted at this instant: wait for them (plain FOR UPDATE,
+    which rechecks each row once its lock is free and moves on when it has filled), so a busy project never
+    answers "nothing left" while something is left. The caller's transaction holds no other lock, so this wait
+    cannot be part of a deadlock.
+    """
+    had_before = Assignment.objects.filter(item=OuterRef("pk"), annotator=user)
+    items = (
+        Item.objects.filter(project=project, assigned_count__lt=F("target_overlap"))
+        .filter(~Exists(had_before))
+        .order_by("-priority", "-assigned_count", "id")
+    )
+    if not _skip_locked():
+        return items.first()  # SQLite: the IMMEDIATE transaction already excludes every other writer
+    item = items.select_for_update(skip_locked=True, of=("self",)).first()
+    if item is None and items.exists():
+        item = items.select_for_update(of=("self",)).first()
+    return item
+
+
+def _serving(project: Project, item: Item) -> tuple[list[str], list[list[str]] | None]:
+    """A fresh random display order of the item's responses, and ranking rounds when they do not fit one screen."""
+    order = ordering.shuffled([str(r["id"]) for r in item.responses])
+    rounds = ordering.ranking_rounds(order, project.round_size) if project.kind == Project.KIND_RANKING else None
+    return order, rounds
+
+
+def _free_slot(item: Item, keep: int | None = None) -> int | None:
+    """The lowest slot below the item's target overlap that no live assignment holds (or `keep` if it is free)."""
+    taken = set(Assignment.objects.filter(item=item, status__in=Assignment.LIVE).values_list("slot", flat=True))
+    if keep is not None and keep not in taken and keep < item.target_overlap:
+        return keep
+    free = [slot for slot in range(item.target_overlap) if slot not in taken]
+    return free[0] if free else None
+
+
+def assignment_claim_next(user: AbstractBaseUser, project: Project) -> Assignment | None:
+    """Lease the next item of the project to this annotator; None when nothing is left for them (or paused).
+
+    Returns the annotator's current lease when they hold one (at most one per project). Changes: reaps the
+    project's expired leases, inserts an assignment, counts it on its item. Safe to re-run: a second call returns
+    the same lease.
+    """
+    membership = Membership.objects.filter(project=project, user=user).only("paused").first()
+    if membership is None:
+        raise NotFound("no such project")
+    if membership.paused:
+        return None
+    with transaction.atomic():
+        # Its own transaction: the claim below may wait for an item lock and must hold no other lock then.
+        _reap(timezone.now(), project)
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _claim(user, project)
+        except IntegrityError:
+            # A concurrent claim by the same person (unique item/annotator or one lease per project): try again,
+            # which returns the lease the other request took.
+            logger.info("claim for user %s in project %s raced; retrying", user.pk, project.pk)
+    raise Conflict("could not claim an item: too many concurrent claims; try again")
+
+
+def _claim(user: AbstractBaseUser, project: Project) -> Assignment | None:
+    now = timezone.now()
+    current = (Assignment.objects.filter(annotator=user, project=project, status=Assignment.STATUS_LEASED)
+               .select_related("item").first())
+    if current is not None:
+        return current
+    item = _next_item(user, project)
+    if item is None:
+        return None
+    slot = _free_slot(item)
+    if slot is None:  # the live count says there is room but every slot is held: refuse rather than over-assign
+        logger.error("item %s has assigned_count %s but no free slot", item.pk, item.assigned_count)
+        return None
+    order, rounds = _serving(project, item)
+    assignment = Assignment.objects.create(
+        item=item, project=project, annotator=user, status=Assignment.STATUS_LEASED, slot=slot, leased_at=now,
+        expires_at=now + timedelta(seconds=project.lease_seconds), display_order=order, rounds=rounds,
+    )
+    Item.objects.filter(pk=item.pk).update(assigned_count=F("assigned_count") + 1)
+    item.assigned_count += 1
+    return assignment
+
+
+def _own(user: AbstractBaseUser, assignment_id: int, *, lock: bool) -> Assignment:
+    assignments = Assignment.objects.select_related("project", "item")
+    if lock:
+        assignments = assignments.select_for_update(of=("self",))
+    assignment = assignments.filter(pk=assignment_id, annotator=user).first()
+    if assignment is None:
+        raise NotFound("no such assignment")
+    return assignment
+
+
+def _renew(user: AbstractBaseUser, assignment_id: int, fields: dict[str, Any]) -> Assignment:
+    """Extend a live lease (and set `fields`) in one UPDATE; 409 when the lease is no longer this annotator's."""
+    assignment = _own(user, assignment_id, lock=False)
+    now = timezone.now()
+    expires_at = now + timedelta(seconds=assignment.project.lease_seconds)
+    updated = Assignment.objects.filter(pk=assignment.pk, status=Assignment.STATUS_LEASED).update(
+        expires_at=expires_at, heartbeat_at=now, **fields)
+    if not updated:
+        assignment.refresh_from_db(fields=["status"])
+        raise Conflict(f"this lease is no longer live (it is {assignment.status})")
+    assignment.expires_at, assignment.heartbeat_at = expires_at, now
+    for key, value in fields.items():
+        setattr(assignment, key, value)
+    return assignment
+
+
+def assignment_heartbeat(user: AbstractBaseUser, assignment_id: int, active_seconds: Any = None) -> Assignment:
+    """Keep a lease alive for another `lease_seconds` (and record the page's active time). Safe to re-run."""
+    seconds = _active_seconds(active_seconds)
+    return _renew(user, assignment_id, {} if seconds is None else {"active_seconds": seconds})
+
+
+def assignment_draft_save(user: AbstractBaseUser, assignment_id: int, draft: Any,
+                          active_seconds: Any = None) -> Assignment:
+    """Save the page's draft and active time; renews the lease like a heartbeat. Safe to re-run."""
+    if not isinstance(draft, dict):
+        raise ValidationError("draft must be a JSON object", field="draft")
+    if len(repr(draft)) > MAX_DRAFT_BYTES:
+        raise ValidationError("draft is too large", field="draft")
+    fields: dict[str, Any] = {"draft": draft}
+    seconds = _active_seconds(active_seconds)
+    if seconds is not None:
+        fields["active_seconds"] = seconds
+    return _renew(user, assignment_id, fields)
+
+
+def assignment_skip(user: AbstractBaseUser, assignment_id: int, reason: Any) -> Assignment:
+    """Give an item back with a reason; its slot goes to someone else and this annotator never gets it again.
+
+    Safe to re-run (a skipped assignment stays skipped); 409 for a submitted one.
+    """
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError("say why you skip this item", field="reason")
+    if len(reason) > MAX_SKIP_REASON:
+        raise ValidationError(f"the reason is longer than {MAX_SKIP_REASON} characters", field="reason")
+    with transaction.atomic():
+        assignment = _own(user, assignment_id, lock=True)
+        if assignment.status == Assignment.STATUS_SKIPPED:
+            return assignment
+        if assignment.status == Assignment.STATUS_SUBMITTED:
+            raise Conflict("this item is already submitted")
+        was_live = assignment.status == Assignment.STATUS_LEASED
+        assignment.status = Assignment.STATUS_SKIPPED
+        assignment.skip_reason = reason.strip()
+        assignment.save(update_fields=["status", "skip_reason"])
+        if was_live:
+            Item.objects.filter(pk=assignment.item_id).update(assigned_count=F("assigned_count") - 1)
+    return assignment
+
+
+def _revive(assignment: Assignment) -> bool:
+    """Take a slot again for a reaped lease whose item still has room; False when the item went to others."""
+    item = Item.objects.select_for_update().get(pk=assignment.item_id)
+    if item.assigned_count >= item.target_overlap:
+        return False
+    slot = _free_slot(item, keep=assignment.slot)
+    if slot is None:
+        return False
+    assignment.slot = slot
+    return True
+
+
+def assignment_submit(user: AbstractBaseUser, assignment_id: int, payload: Any,
+                      active_seconds: Any = None) -> tuple[Annotation, bool]:
+    """Record the annotation of an assignment; return it and whether this call created it.
+
+    Validates the payload against the project's kind and runs the writing checks (blocking ones refuse with 400).
+    Idempotent: submitting an assignment again returns its annotation, counted once. A lease that expired is
+    still accepted while its item has room; once the item went to someone else the submit is refused with 409.
+    Records the guideline version in force, the active time and the display order.
+    """
+    seconds = _active_seconds(active_seconds)
+    assignment = _own(user, assignment_id, lock=False)
+    if assignment.status == Assignment.STATUS_SUBMITTED:
+        return Annotation.objects.get(assignment=assignment), False
+    project, item = assignment.project, assignment.item
+    cleaned = payload_clean(project, payload, response_ids=[str(r["id"]) for r in item.responses],
+                            rounds=assignment.rounds)
+    text = written_text(project.kind, cleaned)
+    signature: bytes | None = None
+    if project.kind in Project.WRITING_KINDS:
+        result = writing_checks(project, cleaned)
+        if result.blocking:
+            raise ValidationError(result.blocking[0]["message"], field="payload", extra=result.as_dict())
+        signature = result.signature
+    guideline = project.current_guideline
+    with transaction.atomic():
+        assignment = _own(user, assignment_id, lock=True)
+        if assignment.status == Assignment.STATUS_SUBMITTED:
+            return Annotation.objects.get(assignment=assignment), False
+        if assignment.status == Assignment.STATUS_SKIPPED:
+            raise Conflict("you skipped this item")
+        revived = assignment.status == Assignment.STATUS_EXPIRED
+        if revived and not _revive(assignment):
+            raise Conflict("your lease expired and the item went to someone else")
+        now = timezone.now()
+        assignment.status = Assignment.STATUS_SUBMITTED
+        assignment.submitted_at = now
+        if seconds is not None:
+            assignment.active_seconds = seconds
+        assignment.save(update_fields=["status", "submitted_at", "active_seconds", "slot"])
+        Item.objects.filter(pk=assignment.item_id).update(
+            submitted_count=F("submitted_count") + 1, assigned_count=F("assigned_count") + (1 if revived else 0))
+        annotation = Annotation.objects.create(
+            assignment=assignment, item_id=assignment.item_id, project=project, annotator=user, payload=cleaned,
+            guideline_version=guideline.version if guideline else None, active_seconds=assignment.active_seconds,
+            display_order=assignment.display_order, signature=signature if text else None,
+        )
+    return annotation, True
