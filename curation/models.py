@@ -127,6 +127,9 @@ class DocumentSample(models.Model):
         ordering = ["job", "shard_index", "id"]
         indexes = [models.Index(fields=["job", "kept", "reason"])]
 
+    def __str__(self) -> str:
+        return f"{'kept' if self.kept else 'removed'} {self.doc_id} of job {self.job_id}"
+
 
 class WorkerHeartbeat(models.Model):
     """A worker process that is alive, as of `last_seen`."""
@@ -136,6 +139,9 @@ class WorkerHeartbeat(models.Model):
     pid = models.PositiveIntegerField()
     started_at = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class JobSchedule(models.Model):

@@ -19,6 +19,8 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+# The development secret key under VAR_DIR (settings never write files), then the database.
+$PY manage.py local_setup
 $PY manage.py migrate --noinput -v 0
 echo "Demo users (user / password):"
 $PY manage.py create_demo_users

@@ -62,9 +62,9 @@ def shard_claim(shard_id: int, worker: str) -> Shard | None:
         shard = Shard.objects.select_for_update().get(pk=shard_id)
         if shard.status in (Shard.Status.DONE, Shard.Status.CANCELLED, Shard.Status.FAILED):
             return None
-        if shard.status == Shard.Status.RUNNING and shard.lease_expires_at and shard.lease_expires_at > now:
-            if shard.lease_owner != worker:
-                return None
+        live_lease = shard.status == Shard.Status.RUNNING and shard.lease_expires_at and shard.lease_expires_at > now
+        if live_lease and shard.lease_owner != worker:
+            return None
         shard.status = Shard.Status.RUNNING
         shard.lease_owner = worker
         shard.lease_expires_at = now + timedelta(seconds=settings.SHARD_LEASE_SECONDS)

@@ -88,8 +88,9 @@ def test_second_job_drops_what_the_first_job_kept_without_reopening_it(tmp_path:
 
 def test_without_an_index_a_rerun_deduplicates_within_itself_only(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "a.jsonl", [{"id": f"a{i}", "text": article(i)} for i in range(5)])
-    first = job_run_local(job_submit(recipe="dedup-only", inputs=[str(tmp_path / "a.jsonl")], output=str(tmp_path / "1")))
-    second = job_run_local(job_submit(recipe="dedup-only", inputs=[str(tmp_path / "a.jsonl")], output=str(tmp_path / "2")))
+    inputs = [str(tmp_path / "a.jsonl")]
+    first = job_run_local(job_submit(recipe="dedup-only", inputs=inputs, output=str(tmp_path / "1")))
+    second = job_run_local(job_submit(recipe="dedup-only", inputs=inputs, output=str(tmp_path / "2")))
     assert outputs(first.output, "kept") == outputs(second.output, "kept")
     assert len(outputs(second.output, "kept")) == 5
 

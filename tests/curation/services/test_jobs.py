@@ -56,8 +56,9 @@ def test_same_input_twice_gives_identical_output(tmp_path: Path) -> None:
     # given one input
     write_jsonl(tmp_path / "a.jsonl", [{"text": f"text {i % 7}"} for i in range(30)])
     # when two jobs run it
-    first = job_run_local(job_submit(recipe=DEDUP_RECIPE, inputs=[str(tmp_path / "a.jsonl")], output=str(tmp_path / "1")))
-    second = job_run_local(job_submit(recipe=DEDUP_RECIPE, inputs=[str(tmp_path / "a.jsonl")], output=str(tmp_path / "2")))
+    inputs = [str(tmp_path / "a.jsonl")]
+    first = job_run_local(job_submit(recipe=DEDUP_RECIPE, inputs=inputs, output=str(tmp_path / "1")))
+    second = job_run_local(job_submit(recipe=DEDUP_RECIPE, inputs=inputs, output=str(tmp_path / "2")))
     # then ids are stable and the kept files are byte-identical
     assert outputs(first.output, "kept") == outputs(second.output, "kept")
     assert len(outputs(first.output, "kept")) == 7

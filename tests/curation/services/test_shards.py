@@ -26,7 +26,8 @@ pytestmark = pytest.mark.django_db
 def test_rerunning_a_finished_shard_is_a_no_op(tmp_path: Path) -> None:
     # given a finished job
     write_jsonl(tmp_path / "a.jsonl", [{"id": str(i), "text": f"text {i}"} for i in range(10)])
-    job = job_run_local(job_submit(recipe="extract-only", inputs=[str(tmp_path / "a.jsonl")], output=str(tmp_path / "o")))
+    inputs = [str(tmp_path / "a.jsonl")]
+    job = job_run_local(job_submit(recipe="extract-only", inputs=inputs, output=str(tmp_path / "o")))
     shard = job.shards.get(stage=0)
     before = (shard.stats, shard.attempts, Path(job.output, "kept/shard-00000.jsonl.zst").stat().st_mtime_ns)
     # when its first shard's task is delivered again
@@ -94,7 +95,7 @@ def test_two_shards_finishing_together_start_the_next_stage_once(tmp_path: Path,
     job = job_submit(recipe="extract-only", inputs=[str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")],
                      output=str(tmp_path / "o"))
     shards = list(job.shards.order_by("index"))
-    for shard, worker in zip(shards, ("w1", "w2")):
+    for shard, worker in zip(shards, ("w1", "w2"), strict=True):
         assert shard_claim(shard.pk, worker) is not None
     started: list[int] = []
     original = shard_services._start_stage
@@ -115,7 +116,7 @@ def test_two_shards_finishing_together_start_the_next_stage_once(tmp_path: Path,
             connection.close()
 
     # when both complete at the same moment
-    threads = [threading.Thread(target=finish, args=(s, w)) for s, w in zip(shards, ("w1", "w2"))]
+    threads = [threading.Thread(target=finish, args=(s, w)) for s, w in zip(shards, ("w1", "w2"), strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:
