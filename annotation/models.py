@@ -261,3 +261,6 @@ class Annotation(models.Model):
 
     def __str__(self) -> str:
         return f"annotation {self.pk} of item {self.item_id}"
+
+
+from annotation.models_quality import AnnotatorQuality, ItemConsensus, QualitySettings, QualitySnapshot, Review  # noqa: E402,F401,I001

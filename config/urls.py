@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import TokenView
 from accounts.views import home
 from curation.api import DedupIndexViewSet, JobViewSet, RecipeListView
 
@@ -16,6 +17,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/recipes/", RecipeListView.as_view(), name="api-recipes"),
     path("api/v1/", include(router.urls)),
+    path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
+    path("api/v1/", include("annotation.api")),
+    path("api/v1/", include("annotation.api_quality")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

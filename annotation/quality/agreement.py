@@ -39,6 +39,7 @@ from annotation.quality.records import (
     KIND_RANKING,
     ItemInfo,
     Judgement,
+    likert_cells,
 )
 
 ALPHA = "krippendorff_alpha"
@@ -87,7 +88,9 @@ def _rounded(value: float | None) -> float | None:
 # -- the statistics themselves ----------------------------------------------------------------------------------
 
 
-def krippendorff_alpha(units: Iterable[Sequence[Hashable]], level: str, domain: Sequence[Hashable] | None = None) -> Agreement:
+def krippendorff_alpha(
+    units: Iterable[Sequence[Hashable]], level: str, domain: Sequence[Hashable] | None = None
+) -> Agreement:
     """Krippendorff's alpha over units, each the list of values its coders gave (missing values left out).
 
     `domain` orders the values for the ordinal level (e.g. 1..7); nominal values need no order.
@@ -146,13 +149,6 @@ def relation_agreement(first: Mapping[tuple[str, str], int], second: Mapping[tup
 # -- payloads as values ---------------------------------------------------------------------------------------
 
 
-def _ratings(judgement: Judgement) -> dict[str, int]:
-    ratings = judgement.payload.get("ratings")
-    if not isinstance(ratings, dict):
-        return {}
-    return {str(name): int(value) for name, value in ratings.items() if isinstance(value, int | float)}
-
-
 def _labels(judgement: Judgement) -> list[str]:
     labels = judgement.payload.get("labels")
     return [str(label) for label in labels] if isinstance(labels, list) else []
@@ -175,7 +171,7 @@ def unit_values(scheme: Scheme, judgement: Judgement, item: ItemInfo | None = No
     """The (unit, value) pairs one judgement contributes: one per Likert criterion, per label (multi-label) or one
     per item (single label, pairwise). Rankings are compared by Kendall's tau instead and give none."""
     if scheme.kind == KIND_LIKERT:
-        return [((judgement.item_id, name), value) for name, value in _ratings(judgement).items()]
+        return [((judgement.item_id, *cell), value) for cell, value in likert_cells(judgement.payload).items()]
     if scheme.kind == KIND_LABEL:
         chosen = _labels(judgement)
         if scheme.multi_label:
@@ -311,7 +307,7 @@ def agreement_over_time(
 def pair_agreement(scheme: Scheme, one: Judgement, other: Judgement, items: Mapping[int, ItemInfo]) -> float | None:
     """How alike two judgements of one item are, in [0, 1] (see the module docstring); None if not comparable."""
     if scheme.kind == KIND_LIKERT:
-        first, second = _ratings(one), _ratings(other)
+        first, second = likert_cells(one.payload), likert_cells(other.payload)
         common = set(first) & set(second)
         if not common:
             return None

@@ -32,8 +32,8 @@ ROUTE_REVIEW = "review"
 
 @dataclass(frozen=True)
 class QualityParams:
-    gold: GoldParams = GoldParams()
-    flags: FlagParams = FlagParams()
+    gold: GoldParams = field(default_factory=GoldParams)
+    flags: FlagParams = field(default_factory=FlagParams)
     weight_by_trust: bool = False
     leaderboard_rounds: int = leaderboard_module.BOOTSTRAP_ROUNDS
 
@@ -75,12 +75,13 @@ def analyse_project(
     scheme: Scheme,
     judgements: Sequence[Judgement],
     items: Mapping[int, ItemInfo],
-    params: QualityParams = QualityParams(),
+    params: QualityParams | None = None,
     *,
     buckets: Mapping[int, str] | None = None,
     with_items: bool = True,
 ) -> ProjectAnalysis:
     """Everything quality control reports for one project. Pure; deterministic (the bootstrap is seeded)."""
+    params = params or QualityParams()
     analysis = ProjectAnalysis()
     kind = scheme.kind
     gold = gold_accuracy_by_annotator(kind, judgements, items, params.gold)

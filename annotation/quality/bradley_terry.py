@@ -66,7 +66,9 @@ def fit(wins: NDArray[np.float64], prior: float = 0.1) -> NDArray[np.float64]:
     return params - params.mean()
 
 
-def fit_batch(wins: NDArray[np.float64], prior: float = 0.1, iterations: int = 2000, tol: float = 1e-10) -> NDArray[np.float64]:
+def fit_batch(
+    wins: NDArray[np.float64], prior: float = 0.1, iterations: int = 2000, tol: float = 1e-10
+) -> NDArray[np.float64]:
     """Centred strengths for a stack of win matrices (shape B x n x n) by Hunter's MM iteration.
 
     Update: p_i <- W_i / sum_j N_ij / (p_i + p_j), with W_i the wins of i and N_ij the comparisons of i and j.

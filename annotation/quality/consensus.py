@@ -26,6 +26,7 @@ from annotation.quality.records import (
     PREFERENCE_KINDS,
     ItemInfo,
     Judgement,
+    likert_cells,
 )
 
 # Pseudo-comparisons per pair of an item's responses (half a win each way): keeps strengths finite with 3 judges.
@@ -55,19 +56,25 @@ def weighted_median(values: Sequence[float], weights: Sequence[float]) -> float:
 
 
 def likert_consensus(judgements: Sequence[Judgement], weights: Mapping[int, float]) -> dict[str, Any]:
-    by_criterion: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    """Per criterion (per response and criterion when each response was rated) the weighted median and spread."""
+    by_cell: dict[tuple[str, ...], list[tuple[float, float]]] = defaultdict(list)
     for judgement in judgements:
-        for name, value in (judgement.payload.get("ratings") or {}).items():
-            by_criterion[str(name)].append((float(value), weights.get(judgement.annotator_id, 1.0)))
-    ratings, spread = {}, {}
-    for name, pairs in sorted(by_criterion.items()):
+        for cell, value in likert_cells(judgement.payload).items():
+            by_cell[cell].append((float(value), weights.get(judgement.annotator_id, 1.0)))
+    ratings: dict[str, Any] = {}
+    spread: dict[str, Any] = {}
+    for cell, pairs in sorted(by_cell.items()):
         values = [value for value, _ in pairs]
-        ratings[name] = weighted_median(values, [weight for _, weight in pairs])
         q1, q3 = np.percentile(values, [25, 75])
-        spread[name] = {
-            "q1": float(q1), "q3": float(q3), "iqr": float(q3 - q1), "min": min(values), "max": max(values),
-            "n": len(values),
-        }
+        median = weighted_median(values, [weight for _, weight in pairs])
+        figures = {"q1": float(q1), "q3": float(q3), "iqr": float(q3 - q1), "min": min(values), "max": max(values),
+                   "n": len(values)}
+        if len(cell) == 1:
+            ratings[cell[0]] = median
+            spread[cell[0]] = figures
+        else:
+            ratings.setdefault(cell[0], {})[cell[1]] = median
+            spread.setdefault(cell[0], {})[cell[1]] = figures
     return {"ratings": ratings, "spread": spread}
 
 

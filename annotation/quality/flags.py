@@ -30,7 +30,7 @@ from scipy.stats import binomtest
 
 from annotation.quality.gold import GoldAccuracy
 from annotation.quality.preferences import comparisons_of
-from annotation.quality.records import KIND_LIKERT, PREFERENCE_KINDS, ItemInfo, Judgement
+from annotation.quality.records import KIND_LIKERT, PREFERENCE_KINDS, ItemInfo, Judgement, likert_cells
 
 TOO_FAST = "too_fast"
 STRAIGHT_LINING = "straight_lining"
@@ -116,8 +116,7 @@ def _preference_counts(
 
 
 def _likert_values(judgement: Judgement) -> list[int]:
-    ratings = judgement.payload.get("ratings")
-    return [int(value) for value in ratings.values()] if isinstance(ratings, dict) else []
+    return list(likert_cells(judgement.payload).values())
 
 
 def _biased(figure: BiasFigure, params: FlagParams) -> bool:
@@ -154,9 +153,12 @@ def annotator_figures(
             median_active_seconds=float(statistics.median(seconds)) if seconds else None,
             total_active_seconds=float(sum(seconds)),
         )
-        if len(mine) >= params.min_tasks and figures.median_active_seconds is not None:
-            if figures.median_active_seconds < params.min_active_seconds:
-                figures.flags.append(TOO_FAST)
+        if (
+            len(mine) >= params.min_tasks
+            and figures.median_active_seconds is not None
+            and figures.median_active_seconds < params.min_active_seconds
+        ):
+            figures.flags.append(TOO_FAST)
         if kind == KIND_LIKERT:
             values = [value for judgement in mine for value in _likert_values(judgement)]
             figures.likert_ratings = len(values)
@@ -183,7 +185,8 @@ def annotator_figures(
             ):
                 figures.flags.append(LENGTH_BIAS)
         accuracy = gold.get(annotator)
-        if accuracy is not None and accuracy.wilson_high is not None and accuracy.wilson_high < params.min_gold_accuracy:
+        high = accuracy.wilson_high if accuracy is not None else None
+        if high is not None and high < params.min_gold_accuracy:
             figures.flags.append(LOW_GOLD_ACCURACY)
         result[annotator] = figures
     return result

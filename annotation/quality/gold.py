@@ -26,7 +26,15 @@ from statsmodels.stats.proportion import proportion_confint
 
 from annotation.quality.agreement import kendall_tau
 from annotation.quality.preferences import pairwise_comparison, rank_positions
-from annotation.quality.records import KIND_LABEL, KIND_LIKERT, KIND_PAIRWISE, KIND_RANKING, ItemInfo, Judgement
+from annotation.quality.records import (
+    KIND_LABEL,
+    KIND_LIKERT,
+    KIND_PAIRWISE,
+    KIND_RANKING,
+    ItemInfo,
+    Judgement,
+    likert_cells,
+)
 
 # Confidence level of the reported intervals.
 CONFIDENCE = 0.95
@@ -86,13 +94,12 @@ def gold_outcome(kind: str, judgement: Judgement, item: ItemInfo, params: GoldPa
         return None
     payload = judgement.payload
     if kind == KIND_LIKERT:
-        wanted = expected.get("ratings") or {}
-        given = payload.get("ratings") or {}
+        wanted = likert_cells(expected)
+        given = likert_cells(payload)
         if not wanted:
             return None
         return GoldOutcome(all(
-            name in given and abs(int(given[name]) - int(value)) <= params.likert_tolerance
-            for name, value in wanted.items()
+            cell in given and abs(given[cell] - value) <= params.likert_tolerance for cell, value in wanted.items()
         ))
     if kind == KIND_PAIRWISE:
         wanted_winner = _expected_winner(expected, item)
@@ -173,3 +180,16 @@ def unanimous_answer(kind: str, judgements: Iterable[Judgement], item: ItemInfo)
     if len(answers) < 2 or any(answer != answers[0] for answer in answers[1:]):
         return None
     return answers[0]
+
+
+def gold_serve_probability(gold_rate: float, served: int, gold_served: int) -> float:
+    """The chance that an annotator's next item is gold: the shortfall against the rate, between 0 and 1.
+
+    After `served` items of which `gold_served` were gold, the next should bring the count to `gold_rate *
+    (served + 1)`; the shortfall is that minus `gold_served`. At the start it equals the rate (random, so gold
+    cannot be told by its position); an annotator who drew no gold for a while gets it with rising probability,
+    one who drew too much gets none for a while. Over many items the share converges to the rate.
+    """
+    if gold_rate <= 0:
+        return 0.0
+    return min(1.0, max(0.0, gold_rate * (served + 1) - gold_served))

@@ -87,11 +87,11 @@ def leaderboard(
         row["rank_upper"] = 1 + sum(other["rating_low"] > row["rating_high"] for other in rows)
     rows.sort(key=lambda row: -row["rating"])
     ordered: list[str] = [str(row["model"]) for row in rows]
-    win_rate = [
-        [None if a == b or games[index[a], index[b]] == 0 else float(wins[index[a], index[b]] / games[index[a], index[b]])
-         for b in ordered]
-        for a in ordered
-    ]
+    def share(a: str, b: str) -> float | None:
+        played = games[index[a], index[b]]
+        return None if a == b or played == 0 else float(wins[index[a], index[b]] / played)
+
+    win_rate = [[share(a, b) for b in ordered] for a in ordered]
     counts = [[int(games[index[a], index[b]]) if a != b else 0 for b in ordered] for a in ordered]
     return {
         "models": rows,

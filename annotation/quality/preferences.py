@@ -89,7 +89,9 @@ def comparisons_of(kind: str, payload: Mapping[str, Any], display_order: Sequenc
     return []
 
 
-def preference_relations(kind: str, payload: Mapping[str, Any], display_order: Sequence[str]) -> dict[tuple[str, str], int]:
+def preference_relations(
+    kind: str, payload: Mapping[str, Any], display_order: Sequence[str]
+) -> dict[tuple[str, str], int]:
     """For each unordered pair of response ids (sorted), +1 if the smaller id was preferred, -1 if the other, 0 tie.
 
     Orienting by id rather than by display position lets two annotators who were shown different orders be compared.

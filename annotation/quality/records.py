@@ -48,3 +48,20 @@ class ItemInfo:
     response_models: Mapping[str, str] = field(default_factory=dict)
     is_gold: bool = False
     expected: Mapping[str, Any] | None = None
+
+
+def likert_cells(payload: Mapping[str, Any]) -> dict[tuple[str, ...], int]:
+    """A Likert payload's ratings keyed by `(criterion,)`, or `(response id, criterion)` when the item had several
+    responses and each was rated (`{"ratings": {"r1": {"helpful": 4}, ...}}`)."""
+    ratings = payload.get("ratings")
+    cells: dict[tuple[str, ...], int] = {}
+    if not isinstance(ratings, Mapping):
+        return cells
+    for key, value in ratings.items():
+        if isinstance(value, Mapping):
+            for name, score in value.items():
+                if isinstance(score, int | float) and not isinstance(score, bool):
+                    cells[(str(key), str(name))] = int(score)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            cells[(str(key),)] = int(value)
+    return cells

@@ -182,3 +182,18 @@ def test_a_contrarian_agrees_least_with_the_others() -> None:
     # Annotator 3 disagrees with everyone on everything: 12 units, all unlike -> alpha = 1 - 23 * 24 / 288.
     assert result[3].versus_others.value == pytest.approx(1 - 23 * 24 / 288)
     assert result[3].n_items == result[3].versus_others.n_items == 6
+
+
+def test_likert_per_criterion_pools_the_ratings_of_every_response() -> None:
+    judgements = [
+        Judgement(1, 1, {"ratings": {"r1": {"helpful": 2, "honest": 5}, "r2": {"helpful": 4, "honest": 5}}}),
+        Judgement(1, 2, {"ratings": {"r1": {"helpful": 2, "honest": 4}, "r2": {"helpful": 4, "honest": 5}}}),
+    ]
+    scheme = Scheme("likert", criteria=["helpful", "honest"], scale=5)
+
+    figures = project_agreement(scheme, judgements, {})
+
+    assert figures["helpful"][0].n_items == 2  # (item 1, r1) and (item 1, r2)
+    assert figures["helpful"][0].value == pytest.approx(1.0)
+    assert figures["overall"][0].n_items == 4
+    assert item_agreement(scheme, judgements, {}) == pytest.approx(3 / 4)

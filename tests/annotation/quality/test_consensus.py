@@ -47,7 +47,9 @@ def test_label_majority_and_a_tie_broken_by_the_project_label_order() -> None:
 
 def test_multi_label_consensus_keeps_each_label_a_majority_chose() -> None:
     judgements = [
-        Judgement(1, 1, {"labels": ["a", "b"]}), Judgement(1, 2, {"labels": ["b"]}), Judgement(1, 3, {"labels": ["a", "c"]}),
+        Judgement(1, 1, {"labels": ["a", "b"]}),
+        Judgement(1, 2, {"labels": ["b"]}),
+        Judgement(1, 3, {"labels": ["a", "c"]}),
     ]
 
     value = item_consensus("label", 1, judgements, labels=["a", "b", "c"], multi_label=True).value  # type: ignore[union-attr]
@@ -103,3 +105,16 @@ def test_unknown_trust_weighs_one_and_nobody_weighs_nothing() -> None:
 
 def test_writing_kinds_have_no_consensus() -> None:
     assert item_consensus("instruction", 1, [Judgement(1, 1, {"instruction": "x"})]) is None
+
+
+def test_likert_consensus_of_several_rated_responses_is_per_response_and_criterion() -> None:
+    judgements = [
+        Judgement(1, 1, {"ratings": {"r1": {"helpful": 2}, "r2": {"helpful": 5}}}),
+        Judgement(1, 2, {"ratings": {"r1": {"helpful": 3}, "r2": {"helpful": 5}}}),
+        Judgement(1, 3, {"ratings": {"r1": {"helpful": 3}, "r2": {"helpful": 4}}}),
+    ]
+
+    value = item_consensus("likert", 1, judgements).value  # type: ignore[union-attr]
+
+    assert value["ratings"] == {"r1": {"helpful": 3.0}, "r2": {"helpful": 5.0}}
+    assert value["spread"]["r2"]["helpful"]["min"] == 4.0

@@ -10,6 +10,7 @@ from annotation.quality.gold import (
     gold_accuracy,
     gold_accuracy_by_annotator,
     gold_outcome,
+    gold_serve_probability,
     unanimous_answer,
     wilson_interval,
 )
@@ -106,3 +107,21 @@ def test_unanimous_pairwise_answer_is_stored_by_winner_id() -> None:
     assert unanimous_answer("pairwise", judgements, item) == {"winner": "r2"}
     judgements.append(Judgement(1, 3, {"choice": "a"}, ["r1", "r2"]))
     assert unanimous_answer("pairwise", judgements, item) is None
+
+
+def test_gold_serve_probability_is_the_shortfall_against_the_rate() -> None:
+    assert gold_serve_probability(0.1, 0, 0) == pytest.approx(0.1)
+    assert gold_serve_probability(0.1, 9, 0) == pytest.approx(1.0)
+    assert gold_serve_probability(0.1, 9, 2) == 0.0
+    assert gold_serve_probability(0.0, 50, 0) == 0.0
+
+
+def test_serving_gold_at_the_shortfall_probability_keeps_the_rate() -> None:
+    import random
+
+    rng = random.Random(7)
+    gold = 0
+    for served in range(2000):
+        gold += rng.random() < gold_serve_probability(0.15, served, gold)
+
+    assert gold / 2000 == pytest.approx(0.15, abs=0.01)
