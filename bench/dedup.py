@@ -9,7 +9,7 @@ Data (read from ../shared/data, never copied; see each folder's SOURCES.md):
 - corpora/: BBC news sentences and Chinese Wikipedia / review sentences, joined into ~2 KB documents (60% English,
   40% Chinese), 30% of them given 1-3 must-remove copies (identical; case, spacing, punctuation or full-width
   changes; small edits; truncation; boilerplate) and 5% turned into hard-negative pairs (half of one page plus
-  half of another), via tests/curation/steps/dedup/planting.py. The file is written as JSON Lines to a temp dir.
+  half of another), via tests/support/planted_dedup.py. The file is written as JSON Lines to a temp dir.
 - dedup-copycat-judgments/judged_pairs.jsonl.gz: 480 human-graded web page pairs (Fröbe et al. 2021). Grades are
   undocumented but ordinal (SOURCES.md): we count 3 (near-identical) and 2 as duplicates, 1 and 0.5 as not,
   and leave "unknown" out. A pair is flagged when our pipeline would link it: identical canonical form, or a shared
@@ -24,8 +24,11 @@ The machine is shared with other work, so both sides run the same number of roun
 ours and the baseline back to back, warm and cold, alternating which goes first). The headline is the median over
 rounds of the cold speed-up (baseline CPU seconds / ours, within a round); the warm median and the best-of-N
 speed-ups (best baseline run / best run of ours) follow, with every run's CPU seconds.
-- ours: read, split into 2 shards, `exact_dedup` + `minhash_dedup` collect / reduce / apply with the in-process
-  driver (`curation.steps.dedup.local.run_local`), commit to a fresh persistent index, write kept documents.
+- ours: read the file, split its lines into 2 shards, run `dedup-only` through the job engine's own stages
+  (`curation.steps.inline.run_job_inline`: map shards that read JSON Lines and collect, reduce, map shards that
+  apply, commit to a fresh persistent index on disk) with inputs and intermediate files in `memory://`, write the
+  kept documents as JSON Lines. The same run with every file on disk, imports and input writing not timed, is the
+  "engine" row.
 - datasketch: read; per document lower-case, tokenise (words, single CJK characters), 5-gram shingles,
   `MinHash(num_perm=128).update_batch`, `MinHashLSH(threshold=0.8, num_perm=128)` query, then insert when no
   candidate was found; write kept documents.
@@ -40,7 +43,6 @@ import datetime
 import gzip
 import itertools
 import json
-import multiprocessing
 import os
 import platform
 import random
@@ -54,9 +56,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
-RESULTS = ROOT / "bench" / "RESULTS.md"
+from bench.common import DATA, cpu_model, in_fresh_process, median, replace_section
+
 SECTION = "## Deduplication"
 SHARDS = 2
 WARM_UP_DOCS = 300
@@ -69,7 +70,7 @@ NEGATIVE_GRADES = {"1", "0.5"}
 
 def build_corpus(path: Path, count: int, seed: int) -> dict[str, Any]:
     """Write ~`count` planted documents to `path` (JSON Lines); return the planted set's ground truth."""
-    from tests.curation.steps.dedup import planting
+    from tests.support import planted_dedup as planting
 
     rng = random.Random(seed)
     sentences = planting.corpus_paragraphs(DATA)
@@ -89,9 +90,12 @@ def build_corpus(path: Path, count: int, seed: int) -> dict[str, Any]:
 def _dedup_file(
     input_path: str, output_path: str, work_root: str, index_root: str | None, limit: int | None
 ) -> dict[str, Any]:
-    """Our side: read JSON Lines, run `dedup-only` over 2 shards in process, commit, write the kept documents."""
+    """Our side: read JSON Lines, run `dedup-only` over 2 shards through the job engine's stages, write the kept."""
+    import fsspec
+
     from curation.steps import jsoncodec
-    from curation.steps.dedup.local import run_local
+    from curation.steps.inline import run_job_inline
+    from curation.steps.readers import InputSplit
     from curation.steps.recipe import load_recipe
 
     recipe = load_recipe("dedup-only")
@@ -100,9 +104,14 @@ def _dedup_file(
     # Lines as bytes, for both sides. Ours decodes and encodes with the engine's codec (jsoncodec: orjson, as the
     # JSON Lines reader and the output writers of a real job do); the baseline with the standard library.
     with open(input_path, "rb") as handle:
-        docs = [jsoncodec.loads(line) for line in itertools.islice(handle, limit)]
-    shards = [docs[i::SHARDS] for i in range(SHARDS)]
-    run = run_local(recipe.build(), shards, work_root, job_id=1, index_root=index_root)
+        lines = list(itertools.islice(handle, limit))
+    splits = []
+    for shard in range(SHARDS):
+        url = f"{work_root}/input/shard-{shard}.jsonl"
+        with fsspec.open(url, "wb") as out:
+            out.write(b"".join(lines[shard::SHARDS]))
+        splits.append(InputSplit(url))
+    run = run_job_inline(recipe, splits, f"{work_root}/out", job_id=1, index_root=index_root)
     kept_ids = []
     with open(output_path, "wb") as out:
         for shard in run.kept:
@@ -112,7 +121,7 @@ def _dedup_file(
     return {
         "cpu_seconds": time.process_time() - started,
         "wall_seconds": time.perf_counter() - wall,
-        "docs": len(docs),
+        "docs": len(lines),
         "kept_ids": kept_ids,
         "summaries": run.summaries,
     }
@@ -156,19 +165,19 @@ def _datasketch_file(input_path: str, output_path: str, limit: int | None) -> di
 
 def run_ours(input_path: str, output_path: str, work_root: str, index_root: str, warm_up: bool) -> dict[str, Any]:
     if warm_up:
-        _dedup_file(input_path, output_path, work_root + "-warm-up", None, WARM_UP_DOCS)
-    result = _dedup_file(input_path, output_path, work_root, index_root, None)
+        _dedup_file(input_path, output_path, "memory://dedup-bench/warm-up", None, WARM_UP_DOCS)
+    result = _dedup_file(input_path, output_path, "memory://dedup-bench/run", index_root, None)
     result["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return result
 
 
 def run_engine(input_path: str, work_root: str) -> dict[str, Any]:
-    """Our side as a job runs it: the job engine's shard runner, stage by stage, files between stages.
+    """Our side as a job runs it: the same stages as `run_ours`, with every file on disk.
 
-    The same shards as `run_ours`, but each map stage reads and writes zstd JSON Lines (as the Celery tasks and
-    `curate --local` do), the outputs and stats are written, and the index commit reads the job's kept ids. Only the
-    database bookkeeping of a real job is left out. Module imports are not timed (a worker pays them once, not
-    per shard); the normalisation tables are built inside the timed span.
+    Each map stage reads and writes zstd JSON Lines on disk (as the Celery tasks and `curate --local` do) and the
+    index commit reads the job's kept ids. Only the database bookkeeping of a real job is left out. Writing the
+    shards' input files and module imports are not timed (a worker pays imports once, not per shard); the
+    normalisation tables are built inside the timed span.
     """
     lines = Path(input_path).read_bytes().splitlines(keepends=True)
     inputs = []
@@ -178,27 +187,15 @@ def run_engine(input_path: str, work_root: str) -> dict[str, Any]:
         path.write_bytes(b"".join(lines[shard::SHARDS]))
         inputs.append(str(path))
     # Imports and recipe loading happen once per worker process, not once per shard: outside the timed span.
-    from curation.steps.pipeline import JobLayout, plan_stages, run_commit, run_map_shard, run_reduce
+    from curation.steps.inline import run_job_inline
     from curation.steps.readers import ReaderOptions, plan_splits
     from curation.steps.recipe import load_recipe
 
     recipe = load_recipe("dedup-only")
     started = time.process_time()
     wall = time.perf_counter()
-    options = ReaderOptions()
-    splits = plan_splits(inputs, options)
-    layout = JobLayout(str(Path(work_root) / "out"))
-    index_root = str(Path(work_root) / "index")
-    for plan in plan_stages(recipe):
-        if plan.kind == "map":
-            for shard, split in enumerate(splits):
-                run_map_shard(recipe, plan, layout=layout, shard=shard, shard_count=len(splits), job_id=1,
-                              split=split if plan.map_stage == 0 else None, reader_options=options,
-                              index_root=index_root)
-        elif plan.kind == "reduce":
-            run_reduce(recipe, plan, layout=layout, shard_count=len(splits), job_id=1, index_root=index_root)
-        else:
-            run_commit(recipe, layout=layout, shard_count=len(splits), job_id=1, index_root=index_root)
+    splits = plan_splits(inputs, ReaderOptions())
+    run_job_inline(recipe, splits, str(Path(work_root) / "out"), job_id=1, index_root=str(Path(work_root) / "index"))
     return {"cpu_seconds": time.process_time() - started, "wall_seconds": time.perf_counter() - wall}
 
 
@@ -210,21 +207,8 @@ def run_datasketch(input_path: str, output_path: str, warm_up: bool) -> dict[str
     return result
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def _best_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return min(runs, key=lambda run: run["cpu_seconds"])
-
-
-def _in_fresh_process(function: Any, *args: Any) -> dict[str, Any]:
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        result: dict[str, Any] = pool.apply(function, args)
-    return result
 
 
 def planted_similarities(planted: Any) -> tuple[dict[str, tuple[float, float, float]], float]:
@@ -320,7 +304,7 @@ def main() -> None:
         sys.exit(f"shared data not found at {DATA}")
 
     from curation.steps.dedup.index import index_summary
-    from tests.curation.steps.dedup import planting
+    from tests.support import planted_dedup as planting
 
     with tempfile.TemporaryDirectory() as temp:
         temp_path = Path(temp)
@@ -334,17 +318,20 @@ def main() -> None:
         for repetition in range(args.repeat):
             run_dir = temp_path / f"run{repetition}"
             run_dir.mkdir()
-            for warm_up, ours_name, baseline_name in ((True, "ours", "baseline"), (False, "ours_cold", "baseline_cold")):
+            modes = ((True, "ours", "baseline"), (False, "ours_cold", "baseline_cold"))
+            for warm_up, ours_name, baseline_name in modes:
                 suffix = "" if warm_up else "-cold"
 
-                def ours_run(suffix: str = suffix, warm_up: bool = warm_up) -> dict[str, Any]:
-                    return _in_fresh_process(
+                def ours_run(suffix: str = suffix, warm_up: bool = warm_up, run_dir: Path = run_dir) -> dict[str, Any]:
+                    return in_fresh_process(
                         run_ours, input_path, str(run_dir / f"ours{suffix}.jsonl"), str(run_dir / f"work{suffix}"),
                         str(run_dir / f"index{suffix}"), warm_up,
                     )
 
-                def baseline_run(suffix: str = suffix, warm_up: bool = warm_up) -> dict[str, Any]:
-                    return _in_fresh_process(run_datasketch, input_path, str(run_dir / f"ds{suffix}.jsonl"), warm_up)
+                def baseline_run(
+                    suffix: str = suffix, warm_up: bool = warm_up, run_dir: Path = run_dir
+                ) -> dict[str, Any]:
+                    return in_fresh_process(run_datasketch, input_path, str(run_dir / f"ds{suffix}.jsonl"), warm_up)
 
                 if repetition % 2 == 0:
                     runs[ours_name].append(ours_run())
@@ -352,15 +339,17 @@ def main() -> None:
                 else:
                     runs[baseline_name].append(baseline_run())
                     runs[ours_name].append(ours_run())
-            engine_runs.append(_in_fresh_process(run_engine, input_path, str(run_dir / "engine")))
+            engine_runs.append(in_fresh_process(run_engine, input_path, str(run_dir / "engine")))
         ours, baseline, ours_cold, baseline_cold = (_best_run(runs[name]) for name in runs)
         speedups = {
-            mode: _median([b["cpu_seconds"] / o["cpu_seconds"] for o, b in zip(runs[o_name], runs[b_name])])
+            mode: median([b["cpu_seconds"] / o["cpu_seconds"] for o, b in zip(runs[o_name], runs[b_name], strict=True)])
             for mode, o_name, b_name in (("warm", "ours", "baseline"), ("cold", "ours_cold", "baseline_cold"))
         }
-        medians = {name: _median([run["cpu_seconds"] for run in runs[name]]) for name in runs}
-        engine_median = _median([run["cpu_seconds"] for run in engine_runs])
-        engine_speedup = _median([b["cpu_seconds"] / e["cpu_seconds"] for e, b in zip(engine_runs, runs["baseline_cold"])])
+        medians = {name: median([run["cpu_seconds"] for run in runs[name]]) for name in runs}
+        engine_median = median([run["cpu_seconds"] for run in engine_runs])
+        engine_speedup = median(
+            [b["cpu_seconds"] / e["cpu_seconds"] for e, b in zip(engine_runs, runs["baseline_cold"], strict=True)]
+        )
         spread = {name: sorted(round(run["cpu_seconds"], 2) for run in runs[name]) for name in runs}
         index = index_summary(str(temp_path / "run0" / "index"))
     copycat = copycat_scores()
@@ -383,7 +372,7 @@ def main() -> None:
     lines = [
         SECTION,
         "",
-        f"Measured {datetime.date.today().isoformat()} on {_cpu_model()} ({platform.machine()}, {os.cpu_count()} "
+        f"Measured {datetime.date.today().isoformat()} on {cpu_model()} ({platform.machine()}, {os.cpu_count()} "
         f"cores shared with other work, Python {platform.python_version()}) with "
         f"`.venv/bin/python bench/dedup.py --docs {args.docs} --repeat {args.repeat}"
         f"{' --write-results' if args.write_results else ''}`.",
@@ -398,10 +387,11 @@ def main() -> None:
         "| | documents/s per core, cold (median) | warm (median) | CPU s, cold (median) | wall s (best warm) "
         "| peak RSS |",
         "|---|---:|---:|---:|---:|---:|",
-        f"| `dedup-only` (exact + MinHash, {SHARDS} shards, index commit) | {docs / medians['ours_cold']:,.0f} | "
+        f"| `dedup-only` (exact + MinHash, {SHARDS} shards, index commit; work files in memory) | "
+        f"{docs / medians['ours_cold']:,.0f} | "
         f"{docs / medians['ours']:,.0f} | {medians['ours_cold']:.2f} | {ours['wall_seconds']:.2f} | "
         f"{ours['max_rss_kb'] / 1024:.0f} MB |",
-        f"| `dedup-only` through the job engine's shard runner (files between stages; imports not timed) | "
+        f"| `dedup-only`, every file on disk (input writing and imports not timed) | "
         f"{docs / engine_median:,.0f} | | {engine_median:.2f} | | |",
         f"| datasketch loop (update_batch, MinHashLSH query + insert) | {docs / medians['baseline_cold']:,.0f} | "
         f"{docs / medians['baseline']:,.0f} | {medians['baseline_cold']:.2f} | {baseline['wall_seconds']:.2f} | "
@@ -414,14 +404,13 @@ def main() -> None:
         "runs both sides back to back in fresh processes, alternating which goes first; a round's speed-up is the "
         "baseline's CPU seconds over ours. CPU seconds of every run: "
         + "; ".join(f"{name} {values}" for name, values in spread.items())
-        + ". Our peak memory is higher because the in-process driver holds every document between stages (the job "
-        "engine keeps them in files instead).",
+        + ". Both of our rows run the job engine's own stages (`curation.steps.inline.run_job_inline`): each of the "
+        "three map stages reads and writes zstd JSON Lines, so every document makes the round trip through the "
+        "files between the stages of the two global steps; the first row keeps those files in `memory://`.",
         "",
-        f"**As a job runs it: {engine_speedup:.1f}x the cold baseline (median of {args.repeat} rounds)**, through the "
-        "job engine's shard runner (`curation.steps.pipeline`: each of the three map stages reads and writes zstd "
-        "JSON Lines, outputs and stats written, index commit; no database; module imports, which a worker pays once, "
-        "not timed; table building timed). The difference from the in-process driver above "
-        "is the round trip of every document through files between the stages of the two global steps.",
+        f"**With every file on disk: {engine_speedup:.1f}x the cold baseline (median of {args.repeat} rounds)**, "
+        "the same stages with inputs, intermediate files, outputs and index on disk (no database; module imports, "
+        "which a worker pays once, and writing the shards' inputs not timed; table building timed).",
         "",
         f"Persistent index after commit: {index['bytes'] / 1e6:.1f} MB; **{per_million(index['bytes'], kept):.0f} MB "
         f"per million kept documents** (the job kept {kept:,}). MinHash part {minhash['bytes'] / 1e6:.1f} MB for "
@@ -465,29 +454,7 @@ def main() -> None:
     print(report)
     print("summaries:", json.dumps(ours["summaries"], indent=1))
     if args.write_results:
-        _replace_section(report)
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "this machine"
-
-
-def _replace_section(report: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    start = text.find(SECTION + "\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + report
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + report + ("\n" + text[end + 1 :] if end != -1 else "")
-    RESULTS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+        replace_section(report)
 
 
 if __name__ == "__main__":

@@ -34,30 +34,24 @@ import argparse
 import datetime
 import gzip
 import json
-import os
-import platform
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from curation.steps.document import Document  # noqa: E402
-from curation.steps.extract import HtmlExtractor  # noqa: E402
-from curation.steps.readers import InputSplit, ReaderOptions, ReadErrors, plan_splits, read_split  # noqa: E402
+from bench.common import DATA, RESULTS, Timing, interleaved, machine, median_timing, ratios, replace_section
+from curation.steps.document import Document
+from curation.steps.extract import HtmlExtractor
+from curation.steps.readers import InputSplit, ReaderOptions, ReadErrors, plan_splits, read_split
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
-RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Ingestion and extraction"
 TARGET_SPEEDUP = 10.0
 TARGET_F1 = 0.90
@@ -119,41 +113,6 @@ def write_benchmark_warcs(benchmark: Benchmark, urls: dict[str, str], folder: Pa
 
 
 # --- timing -------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Timing:
-    pages: int
-    cpu_seconds: float
-    wall_seconds: float
-
-    @property
-    def pages_per_cpu_second(self) -> float:
-        return self.pages / self.cpu_seconds if self.cpu_seconds else float("inf")
-
-
-def interleaved(rounds: int, runs: dict[str, Callable[[], int]]) -> dict[str, list[Timing]]:
-    """Run each path once untimed, then time them in turn, round after round, so that load changes on this shared
-    machine hit every path alike; return each path's timings."""
-    for run in runs.values():
-        run()
-    timings: dict[str, list[Timing]] = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, run in runs.items():
-            cpu, wall = time.process_time(), time.perf_counter()
-            pages = run()
-            timings[name].append(Timing(pages, time.process_time() - cpu, time.perf_counter() - wall))
-    return timings
-
-
-def median(timings: list[Timing]) -> Timing:
-    """The round with the median CPU time (not the best: the best favours whichever path varies more)."""
-    return sorted(timings, key=lambda timing: timing.cpu_seconds)[len(timings) // 2]
-
-
-def ratios(ours: list[Timing], theirs: list[Timing]) -> list[float]:
-    """Per-round speed-ups of ours over theirs, rounds paired as they ran."""
-    return sorted(a.pages_per_cpu_second / b.pages_per_cpu_second for a, b in zip(ours, theirs, strict=True))
 
 
 def run_ours(
@@ -243,15 +202,6 @@ def quality(truth: dict[str, str], predicted: dict[str, str]) -> dict[str, dict[
 # --- report -------------------------------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        model = next(line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    return f"{model} ({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()})"
-
-
 def versions() -> str:
     from importlib.metadata import version
 
@@ -261,10 +211,10 @@ def versions() -> str:
 
 def speed_rows(label: str, ours: Timing, theirs: Timing, ratio: float) -> list[str]:
     return [
-        f"| {label}: ours (read_split + extract) | {ours.pages} | {ours.pages_per_cpu_second:,.0f} | "
-        f"{ours.pages / ours.wall_seconds:,.0f} | {ratio:.1f}x |",
-        f"| {label}: trafilatura.extract(html) | {theirs.pages} | {theirs.pages_per_cpu_second:,.0f} | "
-        f"{theirs.pages / theirs.wall_seconds:,.0f} | 1.0x |",
+        f"| {label}: ours (read_split + extract) | {ours.items} | {ours.per_cpu_second:,.0f} | "
+        f"{ours.items / ours.wall_seconds:,.0f} | {ratio:.1f}x |",
+        f"| {label}: trafilatura.extract(html) | {theirs.items} | {theirs.per_cpu_second:,.0f} | "
+        f"{theirs.items / theirs.wall_seconds:,.0f} | 1.0x |",
     ]
 
 
@@ -290,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample_timings = interleaved(
         args.rounds, {"ours": lambda: run_ours(samples)[0], "trafilatura": lambda: run_trafilatura(sample_pages)}
     )
-    ours_samples, theirs_samples = median(sample_timings["ours"]), median(sample_timings["trafilatura"])
+    ours_samples, theirs_samples = median_timing(sample_timings["ours"]), median_timing(sample_timings["trafilatura"])
 
     # The ScrapingHub benchmark, wrapped into WARC files.
     benchmark = load_benchmark(args.data / "article-extraction-benchmark")
@@ -312,8 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "read_gz": lambda: read_only(gz_splits),
             "read_plain": lambda: read_only(plain_splits),
         })
-    ours_gz, ours_plain, theirs_bench = (median(timings[name]) for name in ("ours_gz", "ours_plain", "trafilatura"))
-    read_gz, read_plain = median(timings["read_gz"]), median(timings["read_plain"])
+    ours_gz, ours_plain, theirs_bench = (
+        median_timing(timings[name]) for name in ("ours_gz", "ours_plain", "trafilatura")
+    )
+    read_gz, read_plain = median_timing(timings["read_gz"]), median_timing(timings["read_plain"])
     gz_ratios = ratios(timings["ours_gz"], timings["trafilatura"])
     plain_ratios = ratios(timings["ours_plain"], timings["trafilatura"])
 
@@ -338,8 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for row in speed_rows("ScrapingHub 181 pages, .warc.gz", ours_gz, theirs_bench, speedup):
         say(row)
     say(
-        f"| ScrapingHub 181 pages, plain .warc: ours | {ours_plain.pages} | "
-        f"{ours_plain.pages_per_cpu_second:,.0f} | {ours_plain.pages / ours_plain.wall_seconds:,.0f} | "
+        f"| ScrapingHub 181 pages, plain .warc: ours | {ours_plain.items} | "
+        f"{ours_plain.per_cpu_second:,.0f} | {ours_plain.items / ours_plain.wall_seconds:,.0f} | "
         f"{speedup_plain:.1f}x |"
     )
     samples_speedup = statistics.median(ratios(sample_timings["ours"], sample_timings["trafilatura"]))
@@ -372,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(the vs-trafilatura column is the median of these)."
     )
     say()
-    per_page = lambda timing: 1000 * timing.cpu_seconds / timing.pages  # noqa: E731
+    per_page = lambda timing: 1000 * timing.cpu_seconds / timing.items  # noqa: E731
     say(
         f"Where our time goes, per page (the pages average {average_kb:.0f} KB of HTML): reading .warc.gz "
         f"{per_page(read_gz):.2f} ms, plain .warc {per_page(read_plain):.2f} ms; decoding and extraction "
@@ -391,20 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"broken on purpose).")
 
     if args.write_results:
-        replace_section(RESULTS, SECTION, "\n".join(lines) + "\n")
+        replace_section("\n".join(lines) + "\n")
         print(f"\nwrote {SECTION!r} to {RESULTS}")
     return 0
-
-
-def replace_section(path: Path, heading: str, body: str) -> None:
-    """Replace the `heading` section of a Markdown file (up to the next '## ' heading), or append it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: body + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

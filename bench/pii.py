@@ -32,8 +32,6 @@ import csv
 import datetime
 import gzip
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -44,14 +42,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from curation.steps.document import Document  # noqa: E402
-from curation.steps.pii import names as name_finders  # noqa: E402
-from curation.steps.pii.redact import find_pii  # noqa: E402
-from curation.steps.pii.step import PiiParams, PiiRedactor  # noqa: E402
+from bench.common import DATA, machine, replace_section
+from curation.steps.document import Document
+from curation.steps.pii import names as name_finders
+from curation.steps.pii.redact import find_pii
+from curation.steps.pii.step import PiiParams, PiiRedactor
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
-RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## PII"
 
 PRESIDIO_TYPES = {
@@ -350,31 +346,15 @@ def main() -> int:
 
 def write_section(lines: list[str]) -> None:
     """Replace (or append) the `## PII` section of bench/RESULTS.md, leaving every other section as it is."""
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
-        machine = f"{model} ({machine})"
-    except OSError:
-        pass
     body = [
         SECTION,
         "",
-        f"Measured {datetime.date.today().isoformat()} on {machine}, with",
+        f"Measured {datetime.date.today().isoformat()} on {machine()}, with",
         "`.venv/bin/python bench/pii.py --write-results` (data from ../shared/data; method in bench/pii.py).",
         "",
         *lines,
     ]
-    # Re-read right before writing: other benchmarks write their own sections concurrently.
-    existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    start = existing.find(f"\n{SECTION}\n")
-    if start == -1:
-        updated = existing.rstrip("\n") + "\n\n" + "\n".join(body).rstrip("\n") + "\n"
-    else:
-        following = existing.find("\n## ", start + 1)
-        rest = existing[following:] if following != -1 else "\n"
-        updated = existing[: start + 1] + "\n".join(body).rstrip("\n") + "\n" + rest
-    RESULTS.write_text(updated, encoding="utf-8")
+    replace_section("\n".join(body))
 
 
 if __name__ == "__main__":

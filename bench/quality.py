@@ -38,7 +38,6 @@ import datetime
 import gzip
 import json
 import logging
-import multiprocessing
 import os
 import platform
 import random
@@ -48,16 +47,14 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
+from bench.common import DATA, RESULTS, ROOT, in_fresh_process, replace_section
+
 HPLT = DATA / "quality" / "hplt-v2-inspection" / "labelled_docs.jsonl.gz"
-RESULTS = ROOT / "bench" / "RESULTS.md"
 RECIPE = ROOT / "curation" / "recipes" / "web-default.yaml"
 SECTION = "## Quality filtering and language ID"
 FILTER_STEPS = ("language", "gopher_repetition", "gopher_quality", "c4", "fineweb")
@@ -92,7 +89,8 @@ def repair(text: str) -> str:
     """Turn an HPLT record's two cut excerpts into two paragraphs of whole sentences (see the module docstring)."""
     parts = _JOINER.split(text, maxsplit=1)
     repaired = []
-    for index, part in enumerate(parts):
+    for index, excerpt in enumerate(parts):
+        part = excerpt
         ends = [match.end() for match in _SENTENCE_END.finditer(part)]
         if index == 1 and ends and ends[0] < len(part):
             part = part[ends[0] :].lstrip()
@@ -439,11 +437,6 @@ def _time_datatrove(path: str, limit: int, language: str) -> dict[str, Any]:
     return {"seconds": time.process_time() - started, "kept": kept}
 
 
-def in_fresh_process(function: Any, *args: Any) -> Any:
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(function, *args).result()
-
-
 def speed_report(speed_docs: int, zh_docs: int, datatrove_docs: int, pii_docs: int) -> list[str]:
     lines = ["### Speed: web-default's filters next to datatrove", ""]
     have_datatrove = datatrove_available()
@@ -569,20 +562,6 @@ def classifier_report(records: list[dict[str, Any]]) -> list[str]:
 # --------------------------------------------------------------------------------------------------- results
 
 
-def write_section(body: list[str]) -> None:
-    """Replace (or append) our section of RESULTS.md, re-reading the file right before writing."""
-    section = "\n".join([SECTION, "", *body]).rstrip() + "\n"
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    start = current.find(SECTION + "\n")
-    if start == -1:
-        updated = current.rstrip() + "\n\n" + section
-    else:
-        following = current.find("\n## ", start + len(SECTION))
-        end = len(current) if following == -1 else following + 1
-        updated = current[:start] + section + ("\n" + current[end:] if following != -1 else "")
-    RESULTS.write_text(updated, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--speed-docs", type=int, default=20_000, help="English documents for the speed run")
@@ -605,14 +584,14 @@ def main() -> None:
         "what runs).",
         "",
     ]
-    body += quality_report(records) + [""]
-    body += langid_report(records) + [""]
+    body += [*quality_report(records), ""]
+    body += [*langid_report(records), ""]
     if not args.skip_speed:
-        body += speed_report(args.speed_docs, args.zh_docs, args.datatrove_docs, args.pii_docs) + [""]
+        body += [*speed_report(args.speed_docs, args.zh_docs, args.datatrove_docs, args.pii_docs), ""]
     body += classifier_report(records)
     print("\n".join([SECTION, "", *body]))
     if args.write_results:
-        write_section(body)
+        replace_section("\n".join([SECTION, "", *body]))
         print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
 
