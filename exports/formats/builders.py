@@ -3,8 +3,9 @@
 Formats (trl's dataset formats, https://huggingface.co/docs/trl/dataset_formats, all conversational):
 - sft: `{"messages": [system?, earlier turns..., user, assistant]}` or, on request,
   `{"prompt": [system?, ..., user], "completion": [assistant]}`; from response projects (the written response)
-  and instruction projects whose payload carries an answer (`response`, or the worked `reasoning` of a
-  chain-of-thought instruction);
+  and instruction projects whose payload carries an answer (the worked `reasoning` of a chain-of-thought
+  instruction; a multi-turn instruction's earlier `turns` come before it); instructions without one are counted,
+  they are prompts (for ppo, or for a response project) rather than demonstrations;
 - reward and dpo: `{"prompt": [...], "chosen": [assistant], "rejected": [assistant], "margin": float}` (explicit
   prompt), or `{"chosen": [...whole conversation], "rejected": [...], "margin"}` (implicit prompt); from ranking,
   pairwise and Likert projects (see `preferences`);
@@ -144,10 +145,12 @@ def _message(role: Any, content: Any) -> Message | None:
     return {"role": role, "content": content}
 
 
-def prompt_messages(item: ItemRecord, user_text: str | None = None) -> list[Message]:
+def prompt_messages(item: ItemRecord, user_text: str | None = None,
+                    turns: Sequence[Mapping[str, Any]] = ()) -> list[Message]:
     """Return the prompt as messages: the project's system prompt, the item's earlier turns, then the user turn.
 
-    `user_text` replaces the item's prompt (an instruction project's prompt is the instruction written for it).
+    `user_text` replaces the item's prompt (an instruction project's prompt is the instruction written for it) and
+    `turns` are earlier turns written with it (a multi-turn instruction), placed before it.
     """
     messages: list[Message] = []
     if item.system_prompt:
@@ -155,6 +158,10 @@ def prompt_messages(item: ItemRecord, user_text: str | None = None) -> list[Mess
     for turn in item.messages or ():
         message = _message(turn.get("role"), turn.get("content"))
         if message is not None and not (message["role"] == "system" and item.system_prompt):
+            messages.append(message)
+    for turn in turns:
+        message = _message(turn.get("role"), turn.get("content"))
+        if message is not None and message["role"] != "system":
             messages.append(message)
     text = item.prompt if user_text is None else user_text
     if text:
@@ -196,6 +203,11 @@ def instruction_answer(payload: Mapping[str, Any]) -> str | None:
         if isinstance(value, str) and value.strip():
             return value
     return None
+
+
+def _turns(payload: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+    turns = payload.get("turns")
+    return [t for t in turns if isinstance(t, Mapping)] if isinstance(turns, list) else []
 
 
 def _source(item: ItemRecord) -> str:
@@ -329,7 +341,7 @@ def preference_rows(items: Iterable[ItemRecord], spec: ExportSpec, stats: BuildS
         per_annotator = _scores(item, _kept_annotations(item, spec, stats), spec, stats)
         if not per_annotator or not _passes_agreement(item, per_annotator, spec, stats):
             continue
-        if item.kind == KIND_LIKERT:
+        if item.kind == KIND_LIKERT and len(item.responses) == 1:
             key = _likert_key(item)
             if key != likert_key:
                 yield from flush_likert()
@@ -359,7 +371,7 @@ def sft_rows(items: Iterable[ItemRecord], spec: ExportSpec, stats: BuildStats) -
                         raise PreferenceError("a response payload needs a 'response' string")
                     prompt = prompt_messages(item)
                 else:
-                    prompt = prompt_messages(item, instruction_text(payload))
+                    prompt = prompt_messages(item, instruction_text(payload), _turns(payload))
                     answer = instruction_answer(payload)
                     if answer is None:
                         stats.remove(REMOVED_NO_ANSWER)
@@ -389,7 +401,8 @@ def ppo_rows(items: Iterable[ItemRecord], spec: ExportSpec, stats: BuildStats) -
         if item.kind == KIND_INSTRUCTION:
             for annotation in _kept_annotations(item, spec, stats):
                 try:
-                    prompts.append(prompt_messages(item, instruction_text(annotation.effective_payload)))
+                    payload = annotation.effective_payload
+                    prompts.append(prompt_messages(item, instruction_text(payload), _turns(payload)))
                 except PreferenceError:
                     stats.remove(REMOVED_BAD_PAYLOAD)
                     continue

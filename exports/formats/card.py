@@ -157,6 +157,7 @@ def render_readme(card: dict[str, Any]) -> str:
         f"```\n{card['command']}\n```\nThe same inputs give the same content hash, `{card['content_hash']}`.",
         "## Loading",
         f"```python\nfrom datasets import load_dataset\n\n"
-        f"data = load_dataset(\"{loader}\", data_files={{\"{first_split}\": \"data/{first_split}-*.{extension}\"}})\n```",
+        f"data = load_dataset(\"{loader}\",\n"
+        f"                    data_files={{\"{first_split}\": \"data/{first_split}-*.{extension}\"}})\n```",
     ]
     return "\n\n".join(parts) + "\n"

@@ -41,6 +41,9 @@ from exports.formats.records import (
 )
 from exports.formats.spec import MERGE_CONSENSUS, MERGE_MAJORITY, MERGE_NONE
 
+# Scores closer than this are level (a tie): fitted Bradley-Terry strengths of tied responses differ by rounding only.
+LEVEL = 1e-9
+
 
 class PreferenceError(ValueError):
     """An annotation that cannot be read as a preference (its payload does not fit its kind)."""
@@ -116,6 +119,10 @@ def annotation_scores(item: ItemRecord, annotation: AnnotationRecord, criterion:
     if item.kind == KIND_LIKERT:
         if not item.responses:
             raise PreferenceError("a Likert item needs the response it rates")
+        ratings = payload.get("ratings")
+        if isinstance(ratings, Mapping) and ratings and all(isinstance(v, Mapping) for v in ratings.values()):
+            # An item with several responses is rated per response: {"ratings": {response id: {criterion: v}}}.
+            return {str(rid): likert_rating({"ratings": per}, criterion) for rid, per in ratings.items()}
         return {str(item.responses[0].get("id")): likert_rating(payload, criterion)}
     raise PreferenceError(f"items of kind {item.kind!r} hold no preferences")
 
@@ -131,7 +138,7 @@ def pairs_from_scores(scores: Mapping[str, float], order: Sequence[str] | None =
     pairs: list[Pair] = []
     for better, worse in itertools.combinations(ranked, 2):
         margin = scores[better] - scores[worse]
-        if margin > 0:
+        if margin > LEVEL:
             pairs.append(Pair(better, worse, margin))
     return pairs
 
@@ -208,6 +215,17 @@ def item_agreement(per_annotator: Sequence[Scores], kind: str, scale: int) -> fl
 def item_pairs(item: ItemRecord, per_annotator: Sequence[Scores], merge: str) -> list[Pair]:
     """Return the pairs of one ranking or pairwise item under a merge method (Likert: see `likert_scores`)."""
     order = [str(r.get("id")) for r in item.responses]
+    if item.kind == KIND_LIKERT:
+        # Several responses rated on one item: pairs of their merged ratings (median or most common).
+        if merge == MERGE_NONE:
+            raise PreferenceError("merge 'none' is not defined for Likert ratings (one rating compares nothing); "
+                                  "use consensus or majority")
+        if merge == MERGE_MAJORITY:
+            collected: dict[str, list[float]] = {}
+            for scores in per_annotator:
+                for rid, value in scores.items():
+                    collected.setdefault(rid, []).append(value)
+            return pairs_from_scores({rid: majority_rating(v) for rid, v in collected.items()}, order)
     if merge == MERGE_NONE:
         return [pair for scores in per_annotator for pair in pairs_from_scores(scores, order)]
     if merge == MERGE_MAJORITY:

@@ -140,7 +140,8 @@ def test_a_12_gram_overlap_is_not_contamination(tmp_path: Path) -> None:
 
 
 def test_chinese_is_written_as_utf8_text_never_as_escapes(tmp_path: Path) -> None:
-    items = [response_item("zh", "请解释潮汐是怎么形成的。", ["潮汐主要由月球的引力引起。"], system_prompt="你是一个乐于助人的助手。")]
+    items = [response_item("zh", "请解释潮汐是怎么形成的。", ["潮汐主要由月球的引力引起。"],
+                           system_prompt="你是一个乐于助人的助手。")]
     _export(items, tmp_path / "out", format="sft", test_fraction=0.0)
     text = next((tmp_path / "out" / "data").glob("train-*.jsonl")).read_text(encoding="utf-8")
     assert "潮汐主要由月球的引力引起。" in text and "\\u" not in text

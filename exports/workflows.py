@@ -1,0 +1,20 @@
+"""The one place that sends export work to the broker, always after the current transaction commits."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from workers.celery import app
+
+TASK_EXPORT_RUN = "exports.export_run"
+QUEUE = "default"
+
+
+def enqueue_export(export_id: int) -> None:
+    """Send `export_run` for the export once the surrounding transaction commits."""
+
+    def send() -> None:
+        # By name: the task module imports the services, which import this module.
+        app.send_task(TASK_EXPORT_RUN, args=[export_id], queue=QUEUE)
+
+    transaction.on_commit(send)
