@@ -25,6 +25,9 @@ Environment:
     SHARD_REQUEUE_SECONDS     a pending shard nobody picked up for this long is sent again (120)
     SHARD_TARGET_BYTES  the input bytes a job puts in one shard (64 MiB)
     WORKER_HEARTBEAT_SECONDS  how often each worker reports that it is alive and reaps expired leases (10)
+    TRAINING_LEASE_SECONDS    how long a training run's lease lasts without a heartbeat (120)
+    TRAINING_REQUEUE_SECONDS  a queued run nobody picked up for this long is sent again (600)
+    TRAINING_USE_GPU    "1" on GPU training workers (default: train on the CPU)
     LOG_LEVEL           the root logger's level (INFO)
     Production only (DJANGO_ENV=production):
     SECURE_COOKIES      "0" allows session and CSRF cookies over plain HTTP (default: 1)
@@ -228,6 +231,10 @@ SHARD_REQUEUE_SECONDS = int(os.environ.get("SHARD_REQUEUE_SECONDS", "120"))
 SHARD_TARGET_BYTES = int(os.environ.get("SHARD_TARGET_BYTES", str(64 * 1024 * 1024)))
 # How often each worker records that it is alive and reaps expired leases (curation/heartbeat.py).
 WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
+# Training runs (training/services/runs.py): lease without a heartbeat, requeue of lost messages, GPU or CPU.
+TRAINING_LEASE_SECONDS = int(os.environ.get("TRAINING_LEASE_SECONDS", "120"))
+TRAINING_REQUEUE_SECONDS = int(os.environ.get("TRAINING_REQUEUE_SECONDS", "600"))
+TRAINING_USE_GPU = os.environ.get("TRAINING_USE_GPU", "0") == "1"
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", "1") == "1"

@@ -8,10 +8,13 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import TokenView
 from accounts.views import home
 from curation.api import DedupIndexViewSet, JobViewSet, RecipeListView
+from training.api import PipelineViewSet, RunViewSet
 
 router = DefaultRouter()
 router.register("jobs", JobViewSet, basename="job")
 router.register("dedup-indexes", DedupIndexViewSet, basename="dedup-index")
+router.register("runs", RunViewSet, basename="run")
+router.register("pipelines", PipelineViewSet, basename="pipeline")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -26,4 +29,5 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("curation.urls")),
     path("", include("annotation.urls")),
+    path("", include("training.urls")),
 ]

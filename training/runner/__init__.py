@@ -19,9 +19,21 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from training.runner.hooks import RunCancelled, RunHooks
-from training.runner.run import RunResult, run_training
+from typing import Any
+
 from training.runner.spec import Hyperparameters, RunKind, RunSpec, SpecError
 
 __all__ = ["Hyperparameters", "RunCancelled", "RunHooks", "RunKind", "RunResult", "RunSpec", "SpecError",
            "run_training"]
+
+# torch and transformers load only when something that trains is asked for: the web process imports the spec
+# (to validate requests) without paying for them.
+_LAZY = {"RunCancelled": "hooks", "RunHooks": "hooks", "RunResult": "run", "run_training": "run"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"training.runner.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'training.runner' has no attribute {name!r}")

@@ -13,8 +13,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from training.runner import Hyperparameters, RunHooks, RunKind, RunSpec, SpecError, run_training
+from training.runner.hooks import RunHooks
 from training.runner.progress import ProgressBar
+from training.runner.run import run_training
+from training.runner.spec import Hyperparameters, RunKind, RunSpec, SpecError
 
 
 def parser() -> argparse.ArgumentParser:
