@@ -3,7 +3,7 @@
 The JSON API the task page talks to lives under /api/v1/ (annotation/api.py).
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from annotation import views
 
@@ -24,4 +24,5 @@ urlpatterns = [
     path("annotation/projects/<int:project_id>/members/import/", views.project_members_import,
          name="project-members-import"),
     path("annotation/projects/<int:project_id>/invites/", views.project_invite, name="project-invite"),
+    path("", include("annotation.urls_quality")),
 ]
