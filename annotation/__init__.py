@@ -1,1 +1,4 @@
-"""Annotation projects, leases and the annotator UI (next on the roadmap; see ../shared/ROADMAP.md)."""
+"""Annotation: projects, items, assignments (leases), annotations, quality control and the annotator UI.
+
+See docs/architecture.md for what this app may import.
+"""

@@ -1,1 +1,1 @@
-"""Exports in TRL formats and training runs (on the roadmap after annotation; see ../shared/ROADMAP.md)."""
+"""Training runs of trl's trainers on exports, on the `training` queue. See docs/architecture.md."""

@@ -1,7 +1,7 @@
 """The document record that flows through every curation step.
 
 A document is a plain dict (fast to build, trivially JSON-serialisable) typed as a TypedDict so that steps are
-checked by mypy. One JSON object per line in the job's output files; see ARCHITECTURE.md.
+checked by mypy. One JSON object per line in the job's output files; see docs/architecture.md.
 """
 
 from __future__ import annotations
