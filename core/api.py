@@ -16,8 +16,9 @@ from core.errors import ApplicationError
 
 
 def error_body(error: ApplicationError) -> dict[str, Any]:
-    """The JSON body of an application error: detail, code, and field when it names one."""
-    body: dict[str, Any] = {"detail": str(error.message), "code": error.code}
+    """The JSON body of an application error: detail, code, field when it names one, and the error's `extra`
+    (e.g. the writing checks that refused an annotation)."""
+    body: dict[str, Any] = {**error.extra, "detail": str(error.message), "code": error.code}
     if error.field:
         body["field"] = error.field
     return body

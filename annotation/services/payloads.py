@@ -141,7 +141,8 @@ def _ranking(payload: Any, response_ids: Sequence[str], rounds: Sequence[Sequenc
         answers = payload["rounds"]
         if not isinstance(answers, list) or len(answers) != len(rounds):
             raise ValidationError(f"rounds must be a list of {len(rounds)} rankings, one per round", field="rounds")
-        ranked = [_groups(answer, ids, f"rounds[{i}]") for i, (answer, ids) in enumerate(zip(answers, rounds, strict=True))]
+        ranked = [_groups(answer, ids, f"rounds[{i}]")
+                  for i, (answer, ids) in enumerate(zip(answers, rounds, strict=True))]
         merged = ordering.merge_rounds(ranked, list(response_ids))
         return {"ranking": merged, "rounds": ranked, "all_bad": _all_bad(payload)}
     _fields(payload, ["ranking"], ["all_bad"])
