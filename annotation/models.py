@@ -142,6 +142,9 @@ class Invite(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(uses__lte=F("max_uses")), name="invite_uses_within_max")]
 
+    def __str__(self) -> str:
+        return f"invite to {self.project_id} ({self.uses}/{self.max_uses})"
+
 
 class Item(models.Model):
     """One task: a prompt or conversation, the responses to judge (if any) and metadata, as imported."""

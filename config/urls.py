@@ -23,11 +23,13 @@ urlpatterns = [
     path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/v1/", include("annotation.api")),
     path("api/v1/", include("annotation.api_quality")),
+    path("api/v1/", include("exports.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", home, name="home"),
     path("", include("curation.urls")),
     path("", include("annotation.urls")),
+    path("", include("exports.urls")),
     path("", include("training.urls")),
 ]
