@@ -10,16 +10,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from exports.formats.spec import FORMATS
 
 
 class Export(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending"
-        RUNNING = "running"
-        COMPLETED = "completed"
-        FAILED = "failed"
+        PENDING = "pending", _("pending")
+        RUNNING = "running", _("running")
+        COMPLETED = "completed", _("completed")
+        FAILED = "failed", _("failed")
 
     name = models.SlugField(max_length=100, help_text="the dataset's name; versions of one name are numbered")
     version = models.PositiveIntegerField()
