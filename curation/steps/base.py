@@ -18,6 +18,7 @@ Steps must not import Django or Celery: they run inside Celery tasks, in `curate
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from abc import ABC, abstractmethod
@@ -195,10 +196,9 @@ class Filter(Step[P]):
             for doc in batch:
                 self.count_in(doc)  # before scoring, which may rewrite the text (pii redacts it)
             if self.batch_size > 1:
-                try:
+                # A bad text must not take its batch down: score() then scores each document alone.
+                with contextlib.suppress(Exception):
                     self.score_batch(batch)
-                except Exception:  # a bad text must not take its batch down: score() retries each document alone
-                    pass
             for doc in batch:
                 try:
                     self.score(doc)

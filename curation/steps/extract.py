@@ -184,8 +184,9 @@ def decode_html(payload: bytes, content_type: str | None = None) -> tuple[str, s
     weak_header = header == "cp1252" and page != "cp1252"
     # In order of trust: a specific header charset before the page's own, as in browsers.
     declared = list(dict.fromkeys(c for c in (None if weak_header else header, page) if c and c != "utf-8"))
-    for codec in declared:
-        if codec in _MULTI_BYTE:
+    for declared_codec in declared:
+        if declared_codec in _MULTI_BYTE:
+            codec = declared_codec
             text = _decode_cleanly(payload, codec)
             if text is None and codec == "gbk":
                 codec = "gb18030"  # GB18030 is GBK's superset

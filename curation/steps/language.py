@@ -72,18 +72,19 @@ def lid_model_path() -> str:
     )
 
 
-_model: Any = None
+_models: dict[str, Any] = {}  # lid.176, once loaded in this process
 _model_lock = threading.Lock()
 
 
 def _lid_model() -> Any:
     """Load lid.176 once per process."""
-    global _model
-    if _model is None:
+    model = _models.get(MODEL_FILENAME)
+    if model is None:
         with _model_lock:
-            if _model is None:
-                _model = fasttext.load_model(lid_model_path())
-    return _model
+            model = _models.get(MODEL_FILENAME)
+            if model is None:
+                model = _models[MODEL_FILENAME] = fasttext.load_model(lid_model_path())
+    return model
 
 
 def sample_text(text: str, max_chars: int = SAMPLE_CHARS, windows: int = SAMPLE_WINDOWS) -> str:
@@ -121,7 +122,7 @@ def identify_languages(texts: Sequence[str]) -> list[tuple[str, float]]:
     todo = [index for index, sample in enumerate(prepared) if sample]
     if todo:
         labels, scores = _lid_model().predict([prepared[index] for index in todo], k=1)
-        for index, label, score in zip(todo, labels, scores):
+        for index, label, score in zip(todo, labels, scores, strict=True):
             results[index] = _parse(label[0], score[0])
     return results
 
@@ -197,7 +198,7 @@ class LanguageIdentifier(Filter[LanguageParams]):
         if not todo:
             return
         results = identify_languages([doc.get("text") or "" for doc in todo])
-        for doc, (lang, score) in zip(todo, results):
+        for doc, (lang, score) in zip(todo, results, strict=True):
             signals = signals_of(doc)
             signals[SIGNAL_LANG] = lang
             signals[SIGNAL_LANG_SCORE] = score

@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.metadata
+import itertools
 import json
 import os
 import re
@@ -109,8 +110,8 @@ def parse_label(value: Any) -> int:
 
 def _lines(url: str) -> Iterator[tuple[int, str]]:
     with fsspec.open(url, "rt", encoding="utf-8", compression="infer") as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\r\n")
+        for number, raw in enumerate(handle, start=1):
+            line = raw.rstrip("\r\n")
             if line.strip():
                 yield number, line
 
@@ -250,7 +251,7 @@ def _roc_auc(scores: Sequence[float], truth: Sequence[int]) -> float | None:
     negatives = len(truth) - positives
     if not positives or not negatives:
         return None
-    ranked = sorted(zip(scores, truth))
+    ranked = sorted(zip(scores, truth, strict=True))
     rank_sum = 0.0
     index = 0
     while index < len(ranked):
@@ -266,10 +267,10 @@ def _roc_auc(scores: Sequence[float], truth: Sequence[int]) -> float | None:
 def evaluate(scores: Sequence[float], truth: Sequence[int], threshold: float = 0.5) -> Metrics:
     """Return precision, recall and the rest for predictions `scores >= threshold` against `truth`."""
     predicted = [int(score >= threshold) for score in scores]
-    tp = sum(1 for p, t in zip(predicted, truth) if p and t)
-    fp = sum(1 for p, t in zip(predicted, truth) if p and not t)
-    fn = sum(1 for p, t in zip(predicted, truth) if not p and t)
-    tn = sum(1 for p, t in zip(predicted, truth) if not p and not t)
+    tp = sum(1 for p, t in zip(predicted, truth, strict=True) if p and t)
+    fp = sum(1 for p, t in zip(predicted, truth, strict=True) if p and not t)
+    fn = sum(1 for p, t in zip(predicted, truth, strict=True) if not p and t)
+    tn = sum(1 for p, t in zip(predicted, truth, strict=True) if not p and not t)
     precision = _safe_ratio(tp, tp + fp)
     recall = _safe_ratio(tp, tp + fn)
     f1 = None
@@ -292,8 +293,8 @@ def _positive_probabilities(model: Any, lines: Sequence[str]) -> list[float]:
     todo = [index for index, line in enumerate(lines) if line]
     if todo:
         labels, probabilities = model.predict([lines[index] for index in todo], k=-1)
-        for index, names, values in zip(todo, labels, probabilities):
-            found = dict(zip(names, values))
+        for index, names, values in zip(todo, labels, probabilities, strict=True):
+            found = dict(zip(names, values, strict=True))
             if POSITIVE_LABEL in found:
                 score = float(found[POSITIVE_LABEL])
             else:
@@ -363,7 +364,7 @@ def train_quality_classifier(
                     train_positive += label
                     if len(pairs) < params.quantize_cutoff:
                         tokens = line.split(" ")
-                        pairs.update(zip(tokens, tokens[1:]))
+                        pairs.update(itertools.pairwise(tokens))
         if not 0 < train_positive < train_count:
             raise ValueError(
                 f"the training set needs both classes: {train_positive} positive of {train_count} examples"
@@ -583,7 +584,7 @@ class QualityClassifier(Filter[QualityClassifierParams]):
         if not todo:
             return
         scores = model.score([doc.get("text") or "" for doc in todo])
-        for doc, value in zip(todo, scores):
+        for doc, value in zip(todo, scores, strict=True):
             signals = signals_of(doc)
             signals[SIGNAL_SCORE] = value
             signals[SIGNAL_MODEL] = version

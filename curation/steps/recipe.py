@@ -69,9 +69,8 @@ def parse_recipe(text: str, default_name: str, *, validate: bool = True) -> Reci
     if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or not data["steps"]:
         raise RecipeError(f"recipe {default_name!r} must be a mapping with a non-empty 'steps' list")
     specs = []
-    for position, item in enumerate(data["steps"], start=1):
-        if isinstance(item, str):
-            item = {item: {}}
+    for position, written in enumerate(data["steps"], start=1):
+        item = {written: {}} if isinstance(written, str) else written
         if not isinstance(item, dict) or len(item) != 1:
             raise RecipeError(f"recipe {default_name!r}, step {position}: write each step as 'name: {{params}}'")
         ((name, params),) = item.items()

@@ -42,7 +42,11 @@ EN_FOOTERS = (
     "Comments are closed. Read our privacy policy and terms of use. Follow us on social media.",
     "This story was first published on our website. Click here to read more stories like this one.",
 )
-ZH_HEADERS = ("首页 | 新闻 | 体育 | 财经 | 登录 | 注册", "【广告】点击这里下载我们的手机客户端，随时随地看新闻", "本文来源：网络 编辑：小王")
+ZH_HEADERS = (
+    "首页 | 新闻 | 体育 | 财经 | 登录 | 注册",
+    "【广告】点击这里下载我们的手机客户端，随时随地看新闻",
+    "本文来源：网络 编辑：小王",
+)
 ZH_FOOTERS = (
     "版权所有 © 2024 示例网 保留所有权利。转载请注明出处。",
     "分享到：微博 微信 QQ空间。相关阅读：更多精彩内容请关注我们的公众号。",

@@ -55,7 +55,9 @@ DUPLICATE_LINES_EN = "\n".join(
     ["Call now for a free quote on roof repairs in your area today."] * 12
     + ["Our team has worked on houses in the region for twenty years and we answer every message."] * 3
 )
-DUPLICATE_LINES_ZH = "\n".join(["欢迎致电咨询本公司的各类办公家具产品，我们提供免费送货和安装服务。"] * 12 + [GOOD_ZH.splitlines()[0]])
+DUPLICATE_LINES_ZH = "\n".join(
+    [*["欢迎致电咨询本公司的各类办公家具产品，我们提供免费送货和安装服务。"] * 12, GOOD_ZH.splitlines()[0]]
+)
 
 # Gopher quality: word salad without a single stopword.
 WORD_SALAD_EN = (
@@ -65,7 +67,8 @@ WORD_SALAD_EN = (
     "copper walnut glacier trumpet canyon lemon anchor blanket rabbit comet pebble island jacket."
 )
 WORD_SALAD_ZH = (
-    "手机 电脑 平板 耳机 充电器 数据线 键盘 鼠标 显示器 音箱 路由器 摄像头 打印机 硬盘 内存条 显卡 主板 电源 机箱 散热器 "
+    "手机 电脑 平板 耳机 充电器 数据线 键盘 鼠标 显示器 音箱 "
+    "路由器 摄像头 打印机 硬盘 内存条 显卡 主板 电源 机箱 散热器 "
     "手表 相机 镜头 三脚架 麦克风 投影仪 扫描仪 墨盒 纸张 文件夹 订书机 剪刀 胶带 笔记本 圆珠笔 铅笔 橡皮 尺子 计算器 "
     "书包 水杯 雨伞 钥匙扣 钱包 眼镜 帽子 围巾 手套 袜子 鞋子 衬衫 裤子 外套 毛衣"
 )
@@ -75,7 +78,9 @@ MENU_EN = "\n".join(
     ["Home", "About us", "Products", "Services", "Blog", "Careers", "Contact", "Login", "Register", "Cart",
      "Privacy", "Sitemap"]
 )
-MENU_ZH = "\n".join(["首页", "关于我们", "产品中心", "新闻动态", "客户案例", "人才招聘", "联系我们", "网站地图", "登录", "注册"])
+MENU_ZH = "\n".join(
+    ["首页", "关于我们", "产品中心", "新闻动态", "客户案例", "人才招聘", "联系我们", "网站地图", "登录", "注册"]
+)
 
 # Gopher quality: almost every line is a bullet.
 BULLETS_EN = "\n".join(
@@ -119,16 +124,21 @@ UNPUNCTUATED_EN = "\n".join(
     for item, place in zip(
         ("laptops", "phones", "cameras", "printers", "monitors", "speakers", "tablets", "routers", "watches"),
         ("Ohio", "Texas", "Maine", "Utah", "Idaho", "Iowa", "Kansas", "Nevada", "Oregon"),
+        strict=True,
     )
 )
 UNPUNCTUATED_ZH = "\n".join(
     f"{item}批发价格表大全最新报价图片品牌排行榜{place}地区厂家直销包邮货到付款售后无忧"
-    for item, place in zip(("手机", "电脑", "相机", "打印机", "显示器", "音箱"), ("广州", "深圳", "上海", "北京", "杭州", "成都"))
+    for item, place in zip(
+        ("手机", "电脑", "相机", "打印机", "显示器", "音箱"),
+        ("广州", "深圳", "上海", "北京", "杭州", "成都"),
+        strict=True,
+    )
 )
 
 SHORT_LINES_EN = "\n".join(
     ["Weather today.", "Sunny and warm.", "High of 25.", "Low of 14.", "Wind from the west.", "No rain expected.",
      "Pollen is high.", "Sunset at 8 pm.", "UV index 6.", "Air quality good.", "Humidity at 40.", "Tomorrow cooler.",
-     "Frost by Friday.", "Clear skies tonight.", "Fog near the coast.", "Calm seas."]
-    + [GOOD_EN_2.split("\n\n")[0]]
+     "Frost by Friday.", "Clear skies tonight.", "Fog near the coast.", "Calm seas.",
+     GOOD_EN_2.split("\n\n", maxsplit=1)[0]]
 )

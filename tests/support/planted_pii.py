@@ -61,7 +61,7 @@ PROVINCES = (11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42,
 
 
 def id_check_char(first17: str) -> str:
-    return ID_CHECK[sum(int(char) * weight for char, weight in zip(first17, ID_WEIGHTS)) % 11]
+    return ID_CHECK[sum(int(char) * weight for char, weight in zip(first17, ID_WEIGHTS, strict=True)) % 11]
 
 
 def random_birth_date(rng: random.Random, first_year: int = 1930, last_year: int = 2012) -> datetime.date:
@@ -381,7 +381,8 @@ def version_string(rng: random.Random) -> Planted:
     if choice == 1:
         return plant("Updated to version {} last week.", dotted, "version")
     if choice == 2:
-        return plant("Chrome {} fixes the crash.", f"{rng.randint(60, 130)}.0.{rng.randint(1000, 6999)}.{rng.randint(1, 250)}", "version")
+        version = f"{rng.randint(60, 130)}.0.{rng.randint(1000, 6999)}.{rng.randint(1, 250)}"
+        return plant("Chrome {} fixes the crash.", version, "version")
     if choice == 3:
         return plant("build {}", dotted, "version")
     if choice == 4:

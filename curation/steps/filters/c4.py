@@ -144,7 +144,8 @@ def clean_lines(stats: TextStats, params: C4Params) -> _Cleaning:
     if stats.segmented:
         line_words = [[token for token in tokens if is_word(token)] for tokens in stats.line_tokens]
     blank_before = stats.blank_before
-    for position, line in enumerate(lines):
+    for position, stripped in enumerate(lines):
+        line = stripped
         # A removed line does not remove the paragraph break before it.
         paragraph_break = paragraph_break or blank_before[position]
         words = line_words[position] if line_words is not None else line.split()

@@ -274,7 +274,8 @@ def ngram_repetition(
             results[n] = NgramRepetition(0, 0)
             continue
         if n == smallest:
-            all_grams = list(zip(*(tokens[offset:] for offset in range(n))))
+            # The shifted copies are shorter and shorter: the shortest ends the n-grams.
+            all_grams = list(zip(*(tokens[offset:] for offset in range(n)), strict=False))
             counts = Counter(all_grams)
             if len(counts) == count:
                 positions, grams = [], []
@@ -302,7 +303,7 @@ def ngram_repetition(
         if n in dups:
             seen: set[tuple[str, ...]] = set()
             skip_until = 0
-            for position, gram in zip(positions, grams):
+            for position, gram in zip(positions, grams, strict=True):
                 if position < skip_until:
                     continue
                 if gram in seen:

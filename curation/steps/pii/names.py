@@ -377,16 +377,15 @@ def _viterbi(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray
 
 
 _lac_lock = threading.Lock()
-_lac: LacTagger | None = None
+_lac: list[LacTagger] = []  # the process-wide tagger, once loaded
 
 
 def lac_tagger() -> LacTagger:
     """Return the process-wide LAC tagger, loading the model on first use."""
-    global _lac
     with _lac_lock:
-        if _lac is None:
-            _lac = LacTagger()
-        return _lac
+        if not _lac:
+            _lac.append(LacTagger())
+        return _lac[0]
 
 
 def lac_available() -> bool:
@@ -504,10 +503,9 @@ def find_names(
         if not indices:
             continue
         prefixes = [_without_surrogates(texts[i][:max_chars]) for i in indices]
-        if language == "en":
-            found = find_english_names(prefixes, en_model)
-        else:
-            found = find_chinese_names(prefixes, zh_backend)
+        found = (
+            find_english_names(prefixes, en_model) if language == "en" else find_chinese_names(prefixes, zh_backend)
+        )
         for i, spans in zip(indices, found, strict=True):
             results[i] = NameResult(sorted(spans), len(texts[i]) > max_chars)
     return results

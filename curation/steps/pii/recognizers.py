@@ -264,7 +264,9 @@ _NOT_PHONE_WORDS = re.compile(
     r"order|invoice|tracking|account|acct|isbn|issn|serial|patent|ticket|version|\bref\b|reference|zip|postcode"
     r"|订单|訂單|单号|單號|编号|編號|账号|賬號|帐号|帳號|卡号|卡號|身份证|身份證|邮编|郵編|证件|證件|护照|護照|qq|微信"
 )
-_ID_WORDS = re.compile(r"身份证|身份證|证件|證件|公民身份|身份号|身份號|id card|identity|id no|id number|\bid\b|\bnric\b")
+_ID_WORDS = re.compile(
+    r"身份证|身份證|证件|證件|公民身份|身份号|身份號|id card|identity|id no|id number|\bid\b|\bnric\b"
+)
 _SSN_WORDS = re.compile(r"\bssn\b|social security|\bss#|\bsocial sec")
 _PASSPORT_WORDS = re.compile(r"护照|護照|passport|旅行证件|旅行證件")
 _VERSION_WORDS = re.compile(
@@ -321,11 +323,14 @@ _CN_LANDLINE_RE = re.compile(
 _INTL_RE = re.compile(r"(?<![0-9+])\+[ ]?\(?[1-9][0-9 ().\-]{5,26}[0-9]")
 # North American 3-3-4 with separators, optional 1 / +1 / 001 and extension.
 _NANP_RE = re.compile(
-    r"(?<![0-9A-Za-z+\-.])(?<![0-9][ \-.])(?:(?:1|001)[ \-.])?(?:\([2-9][0-9]{2}\)[ ]?|[2-9][0-9]{2}[\-. ])[0-9]{3}[\-. ][0-9]{4}"
+    r"(?<![0-9A-Za-z+\-.])(?<![0-9][ \-.])(?:(?:1|001)[ \-.])?"
+    r"(?:\([2-9][0-9]{2}\)[ ]?|[2-9][0-9]{2}[\-. ])[0-9]{3}[\-. ][0-9]{4}"
     r"(?:[ ]?(?:x|ext\.?)[ ]?[0-9]{1,5})?(?![0-9A-Za-z]|[\-.][0-9])"
 )
 # Digit groups that read as a phone number only next to a phone word.
-_GENERIC_PHONE_RE = re.compile(r"(?<![0-9A-Za-z+\-./=_])(?<![0-9][ \-.])\(?[0-9][0-9 ()\-.]{5,22}[0-9](?:[ ]?(?:x|ext\.?)[ ]?[0-9]{1,5})?")
+_GENERIC_PHONE_RE = re.compile(
+    r"(?<![0-9A-Za-z+\-./=_])(?<![0-9][ \-.])\(?[0-9][0-9 ()\-.]{5,22}[0-9](?:[ ]?(?:x|ext\.?)[ ]?[0-9]{1,5})?"
+)
 _DATE_LIKE_RE = re.compile(
     r"^(?:(?:19|20)[0-9]{2}[\-./ ][01]?[0-9][\-./ ][0-3]?[0-9]|[0-3]?[0-9][\-./ ][01]?[0-9][\-./ ](?:19|20)?[0-9]{2})$"
 )
@@ -416,7 +421,9 @@ def find_phones(text: str) -> Iterator[Hit]:
 
 
 _IPV4_RE = re.compile(r"(?<![0-9A-Za-z.\-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9A-Za-z]|\.[0-9])")
-_IPV6_RE = re.compile(r"(?<![0-9A-Za-z:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,8}(?:\.[0-9]{1,3}){0,3}(?![0-9A-Za-z:])")
+_IPV6_RE = re.compile(
+    r"(?<![0-9A-Za-z:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,8}(?:\.[0-9]{1,3}){0,3}(?![0-9A-Za-z:])"
+)
 
 
 def find_ips(text: str) -> Iterator[Hit]:
@@ -592,7 +599,9 @@ _WECHAT_RE = re.compile(
     r"((?:号|號|账号|帳號|[ ]?(?i:id)(?=[ ]*[:：=]|[ ]))?[ ]{0,2}[:：=]?[ ]{0,2}(?:是|为|為|(?i:is)(?=[ ]))?)[ ]{0,2}"
     r"([A-Za-z][A-Za-z0-9_\-]{5,19}|\+?[0-9][0-9\-]{4,14}[0-9])(?![A-Za-z0-9_\-@])"
 )
-_LIST_CONTINUATION_RE = re.compile(r"[ ]{0,2}[、,，/或及和][ ]{0,2}([1-9][0-9]{4,11}|[A-Za-z][A-Za-z0-9_\-]{5,19})(?![0-9A-Za-z@])")
+_LIST_CONTINUATION_RE = re.compile(
+    r"[ ]{0,2}[、,，/或及和][ ]{0,2}([1-9][0-9]{4,11}|[A-Za-z][A-Za-z0-9_\-]{5,19})(?![0-9A-Za-z@])"
+)
 
 
 def _continuations(text: str, end: int, kind: str, numeric_only: bool) -> Iterator[Hit]:

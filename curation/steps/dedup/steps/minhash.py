@@ -146,7 +146,7 @@ class MinHashDeduplicator(Deduplicator[MinHashDedupParams]):
         left, right = candidate_pairs(band_hashes(sigs, bands, rows)[active], rank[active])
         left, right = active[left], active[right]
         keep = _verified(sigs[left], sigs[right], self.params.required_matches())
-        counters = {"candidate_pairs": int(len(left)), "verified_pairs": int(keep.sum())}
+        counters = {"candidate_pairs": len(left), "verified_pairs": int(keep.sum())}
         return left[keep], right[keep], counters
 
     def _index_nodes(self, collected: Collected, index: SubIndex, jobs: Sequence[int]) -> IndexNodes | None:

@@ -52,7 +52,8 @@ def reference_tokens(text: str) -> list[tuple[str, bool]]:
     chars = [(ch, cls) for ch, cls in chars if cls != "delete"]
     # Joiners between two word characters (commas: two digits) are deleted; any other is a separator.
     kept: list[tuple[str, str]] = []
-    for index, (ch, cls) in enumerate(chars):
+    for index, (ch, char_class) in enumerate(chars):
+        cls = char_class
         if cls in ("join", "number_join"):
             before = chars[index - 1] if index > 0 else (" ", "sep")
             after = chars[index + 1] if index + 1 < len(chars) else (" ", "sep")

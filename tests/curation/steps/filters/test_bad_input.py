@@ -103,7 +103,7 @@ def test_a_ten_megabyte_text_is_removed_as_too_long_without_analysis(step_name: 
     kept, removed = run_chain([doc], [build_step(step_name)])
 
     assert kept == []
-    prefix = step_name.split("_")[0]
+    prefix = step_name.split("_", maxsplit=1)[0]
     assert removed[0]["reason"] == f"{prefix}_too_long"
     assert removed[0]["signals"][f"{prefix}_chars"] == len(text)
     assert removed[0]["text"] is text

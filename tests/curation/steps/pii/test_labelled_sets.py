@@ -17,7 +17,9 @@ PRESIDIO_TYPES = {"EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "CREDIT_CAR
 CCF_TYPES = {"mobile": "PHONE", "email": "EMAIL"}
 
 
-def _overlap_scores(examples: list[tuple[str, list[tuple[str, int, int]]]], lang: str) -> dict[str, tuple[float, float]]:
+def _overlap_scores(
+    examples: list[tuple[str, list[tuple[str, int, int]]]], lang: str
+) -> dict[str, tuple[float, float]]:
     gold_total: dict[str, int] = {}
     gold_found: dict[str, int] = {}
     predicted_total: dict[str, int] = {}
@@ -31,7 +33,8 @@ def _overlap_scores(examples: list[tuple[str, list[tuple[str, int, int]]]], lang
             gold_total[kind] = gold_total.get(kind, 0) + len(g)
             predicted_total[kind] = predicted_total.get(kind, 0) + len(p)
             gold_found[kind] = gold_found.get(kind, 0) + sum(any(s < pe and ps < e for ps, pe in p) for s, e in g)
-            predicted_right[kind] = predicted_right.get(kind, 0) + sum(any(s < ge and gs < e for gs, ge in g) for s, e in p)
+            right = sum(any(s < ge and gs < e for gs, ge in g) for s, e in p)
+            predicted_right[kind] = predicted_right.get(kind, 0) + right
     return {k: (predicted_right[k] / max(1, predicted_total[k]), gold_found[k] / gold_total[k]) for k in kinds}
 
 
@@ -40,9 +43,12 @@ def test_presidio_structured_types_keep_their_measured_precision_and_recall(shar
     examples = [
         (
             row["full_text"],
-            [(PRESIDIO_TYPES[s["entity_type"]], s["start_position"], s["end_position"])
-             for s in row["spans"] if s["entity_type"] in PRESIDIO_TYPES],
-        )  # fmt: skip
+            [
+                (PRESIDIO_TYPES[s["entity_type"]], s["start_position"], s["end_position"])
+                for s in row["spans"]
+                if s["entity_type"] in PRESIDIO_TYPES
+            ],
+        )
         for row in rows
     ]
     scores = _overlap_scores(examples, "en")

@@ -82,7 +82,7 @@ def test_rerun_is_identical_and_only_re_decides_max_hits() -> None:
     assert second == first
     stricter, removed, _ = run_step(copy.deepcopy(first), max_hits=2)
     assert stricter == [] and len(removed) == 5
-    assert all(doc["pii"] == original["pii"] for doc, original in zip(removed, first))
+    assert all(doc["pii"] == original["pii"] for doc, original in zip(removed, first, strict=True))
 
 
 def test_pseudonym_mode_numbers_values_within_each_document() -> None:
