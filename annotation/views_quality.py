@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import can_manage_annotation
@@ -28,11 +29,11 @@ from annotation.tasks_quality import project_quality_refresh_task
 from core.errors import ValidationError
 
 FLAG_LABELS = {
-    "too_fast": "Too fast",
-    "straight_lining": "Straight-lining",
-    "position_bias": "Position bias",
-    "length_bias": "Length bias",
-    "low_gold_accuracy": "Low gold accuracy",
+    "too_fast": gettext_lazy("Too fast"),
+    "straight_lining": gettext_lazy("Straight-lining"),
+    "position_bias": gettext_lazy("Position bias"),
+    "length_bias": gettext_lazy("Length bias"),
+    "low_gold_accuracy": gettext_lazy("Low gold accuracy"),
 }
 
 
@@ -58,7 +59,7 @@ def quality_strings() -> dict[str, Any]:
         "pause_failed": _("Could not change the pause (%(status)s)."),
         "trust_inputs": _("gold lower bound %(gold)s, agreement %(agreement)s"),
         "gold_cell": _("%(accuracy)s (%(correct)s/%(n)s, 95%% CI %(low)s–%(high)s)"),
-        "flags": {key: _(label) for key, label in FLAG_LABELS.items()},
+        "flags": {key: str(label) for key, label in FLAG_LABELS.items()},
         "metrics": {
             "krippendorff_alpha": _("Krippendorff's alpha"),
             "fleiss_kappa": _("Fleiss' kappa"),
@@ -66,6 +67,10 @@ def quality_strings() -> dict[str, Any]:
             "pairwise_agreement": _("Pairwise agreement"),
         },
         "overall": _("All criteria"),
+        "time": _("Time"),
+        "annotator": _("Annotator"),
+        "levels": {"ordinal": _("ordinal"), "nominal": _("nominal")},
+        "units": {"h": _("h"), "min": _("min"), "s": _("s")},
         "rating_ci": _("%(low)s – %(high)s"),
         "no_leaderboard": _("No leaderboard: the responses of this project carry no model names."),
     }

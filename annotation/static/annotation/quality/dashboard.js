@@ -19,9 +19,10 @@
   function duration(seconds) {
     if (seconds === null || seconds === undefined) { return S.unknown; }
     var s = Math.round(seconds);
-    if (s < 60) { return s + " s"; }
-    if (s < 3600) { return Math.floor(s / 60) + " min " + (s % 60) + " s"; }
-    return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
+    var u = S.units;
+    if (s < 60) { return s + " " + u.s; }
+    if (s < 3600) { return Math.floor(s / 60) + " " + u.min + " " + (s % 60) + " " + u.s; }
+    return Math.floor(s / 3600) + " " + u.h + " " + Math.floor((s % 3600) / 60) + " " + u.min;
   }
   function el(tag, text, className) {
     var node = document.createElement(tag);
@@ -62,7 +63,7 @@
     var points = throughput.points || [];
     var xs = points.map(function (p) { return Date.parse(p.t.length === 10 ? p.t + "T00:00:00Z" : p.t) / 1000; });
     draw("chart-throughput", {
-      series: [{}, { label: S.annotations, stroke: "#3b6fd8", fill: "rgba(59,111,216,0.25)", paths: bars },
+      series: [{ label: S.time }, { label: S.annotations, stroke: "#3b6fd8", fill: "rgba(59,111,216,0.25)", paths: bars },
                { label: S.active_hours, stroke: "#2e8b57", scale: "h" }],
       axes: [{}, { label: S.annotations }, { side: 1, scale: "h", label: S.active_hours, grid: { show: false } }],
     }, [xs, points.map(function (p) { return p.n; }), points.map(function (p) { return p.seconds / 3600; })]);
@@ -71,7 +72,7 @@
   function drawAgreementOverTime(series, metric) {
     var xs = series.map(function (p) { return Date.parse(p.bucket + "T00:00:00Z") / 1000; });
     draw("chart-agreement", {
-      series: [{}, { label: S.metrics[metric] || S.agreement, stroke: "#7b3fb8", width: 2, points: { show: true } }],
+      series: [{ label: S.time }, { label: S.metrics[metric] || S.agreement, stroke: "#7b3fb8", width: 2, points: { show: true } }],
       axes: [{}, { label: S.agreement }],
       scales: { y: { range: [-0.2, 1] } },
     }, [xs, series.map(function (p) { return p.value; })]);
@@ -96,7 +97,7 @@
     draw("chart-bias", {
       scales: { x: { time: false, range: [-0.5, rows.length - 0.5] }, y: { range: [0, 1] } },
       series: [
-        { label: "" },
+        { label: S.annotator, value: function (_, i) { return i === null || i === undefined ? "" : (names[i] || ""); } },
         { label: S.share_first, stroke: "#d04a4a", width: 0, points: { show: true, size: 9, fill: "#d04a4a" } },
         { label: S.share_longer, stroke: "#3b6fd8", width: 0, points: { show: true, size: 9, fill: "#3b6fd8" } },
         { label: S.even, stroke: "#999", dash: [4, 4], points: { show: false } },
@@ -116,7 +117,7 @@
       agreement[part].forEach(function (figure) {
         var row = document.createElement("tr");
         row.appendChild(el("td", part === "overall" ? S.overall : part));
-        row.appendChild(el("td", (S.metrics[figure.metric] || figure.metric) + (figure.level ? " (" + figure.level + ")" : "")));
+        row.appendChild(el("td", (S.metrics[figure.metric] || figure.metric) + (figure.level ? " (" + (S.levels[figure.level] || figure.level) + ")" : "")));
         row.appendChild(el("td", fixed(figure.value, 3), "num"));
         row.appendChild(el("td", figure.n_items, "num"));
         body.appendChild(row);
