@@ -254,6 +254,7 @@ class HeartbeatView(APIView):
     @extend_schema(request=serializers.HeartbeatSerializer, responses={200: serializers.HeartbeatOutSerializer},
                    summary="Keep your lease alive")
     def post(self, request: Request, assignment_id: int) -> Response:
+        access_assignment_by_id(request.user, assignment_id)
         form = serializers.HeartbeatSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         assignment = assignments.assignment_heartbeat(request.user, assignment_id,
@@ -265,6 +266,7 @@ class DraftView(APIView):
     @extend_schema(request=serializers.DraftSerializer, responses={204: None},
                    summary="Save a draft and the active time (renews the lease)")
     def post(self, request: Request, assignment_id: int) -> Response:
+        access_assignment_by_id(request.user, assignment_id)
         form = serializers.DraftSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         assignments.assignment_draft_save(request.user, assignment_id, form.validated_data["draft"],
@@ -276,6 +278,7 @@ class SkipView(APIView):
     @extend_schema(request=serializers.SkipSerializer, responses={200: serializers.AssignmentSerializer},
                    summary="Give the item back, with a reason")
     def post(self, request: Request, assignment_id: int) -> Response:
+        access_assignment_by_id(request.user, assignment_id)
         form = serializers.SkipSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         assignment = assignments.assignment_skip(request.user, assignment_id, form.validated_data["reason"])
