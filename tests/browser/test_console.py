@@ -1,5 +1,6 @@
 """The console in a real browser: log in, submit a job, watch it finish without reloading, read why documents were
-removed; an annotator sees no curation link and is refused the job list."""
+removed; an annotator sees no curation link and is refused the job list; the schedules page shows a run that could
+not start and a service's error on its form field."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from playwright.sync_api import Page, Request, Route, expect
 
 from accounts.roles import ANNOTATOR, DATA_ENGINEER
 from accounts.services import user_ensure
-from curation.models import Job
+from curation.models import Job, JobSchedule
 from curation.selectors import job_progress
 from curation.services.jobs import job_run_local
+from curation.services.schedules import schedule_create, schedule_fire
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -174,3 +176,36 @@ def test_language_switcher_shows_the_console_in_chinese_by_keyboard(page: Page, 
     expect(page.get_by_role("navigation", name="主导航").get_by_role("link", name="新建任务")).to_be_visible()
     page.get_by_role("button", name="EN").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_schedules_page_shows_a_failed_run_and_puts_a_service_error_on_its_field(page: Page, live_server: Any,
+                                                                                 tmp_path: Path) -> None:
+    # given a nightly schedule whose input was removed after it was created, so its last run could not start
+    user_ensure("engineer", PASSWORD, role=DATA_ENGINEER)
+    source = _write_input(tmp_path / "in")
+    schedule_create(name="nightly", recipe="extract-only", inputs=[str(source)], output=str(tmp_path / "runs"),
+                    crontab="0 3 * * *")
+    source.unlink()
+    assert schedule_fire(JobSchedule.objects.get(name="nightly").pk) is None
+    _log_in(page, live_server.url, "engineer")
+
+    # when the engineer opens the schedules page
+    page.goto(f"{live_server.url}/schedules/")
+
+    # then the row says when it fired and why nothing ran
+    row = page.get_by_role("row").filter(has_text="nightly")
+    expect(row.locator("time")).to_have_count(1)
+    expect(row.locator(".schedule-error")).to_contain_text("Could not start:")
+    expect(row.locator(".schedule-error")).to_contain_text(str(source))
+
+    # and a crontab the service refuses is shown next to the crontab field, with what was typed kept
+    page.get_by_label("Name").fill("hourly")
+    page.get_by_label("Recipe").select_option("extract-only")
+    page.get_by_label("Inputs").fill(str(tmp_path / "other.jsonl"))
+    page.get_by_label("Output folder").fill(str(tmp_path / "hourly"))
+    page.get_by_label("Or a crontab").fill("every night")
+    page.get_by_role("button", name="Create schedule").click()
+    crontab_field = page.locator(".field.has-error").filter(has=page.get_by_label("Or a crontab"))
+    expect(crontab_field).to_contain_text("five fields")
+    expect(page.get_by_label("Name")).to_have_value("hourly")
+    assert JobSchedule.objects.filter(name="hourly").count() == 0
