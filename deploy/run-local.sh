@@ -24,6 +24,8 @@ $PY manage.py local_setup
 $PY manage.py migrate --noinput -v 0
 echo "Demo users (user / password):"
 $PY manage.py create_demo_users
+echo "Demo annotation projects (one of each kind, English and Chinese items):"
+$PY manage.py annotation_demo
 
 if [ $# -gt 0 ]; then
   inputs=("$@")
