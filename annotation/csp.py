@@ -33,7 +33,7 @@ View = Callable[..., HttpResponse]
 
 
 def csp_protected(view: View) -> View:
-    """Send the annotation pages' Content-Security-Policy (and a same-origin referrer policy, nosniff) with every response."""
+    """Send the annotation pages' Content-Security-Policy, a same-origin referrer policy and nosniff."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -92,6 +92,8 @@ def annotate_strings() -> dict[str, str]:
         "category_needed": _("Choose a category first."),
         "text_needed": _("Write the text first."),
         "checks_ok": _("No problems found so far."),
+        "checks_hint": _("As you write, warnings about near-duplicates, personal data, length and language "
+                         "appear here."),
         "check_warning": _("Warning:"),
         "check_blocking": _("Must be fixed:"),
         "similar_title": _("Similar instructions already in the project:"),

@@ -96,7 +96,7 @@ def _kind_label(project: Project) -> str:
 def _guideline_context(project: Project) -> dict[str, Any]:
     guideline = project.current_guideline
     # markdown-it-py with HTML disabled escapes every tag of the text (annotation/markup.py): safe to mark safe.
-    html = mark_safe(render_markdown_safely(guideline.text)) if guideline else ""  # noqa: S308
+    html = mark_safe(render_markdown_safely(guideline.text)) if guideline else ""
     return {"guideline": guideline, "guideline_html": html}
 
 
@@ -122,7 +122,8 @@ def annotate(request: HttpRequest, project_id: int) -> HttpResponse:
     if not pages.is_member(request.user, project):
         # A manager sees every project but gets tasks only where they were added as a member.
         raise NotFound(_("You are not a member of this project."))
-    progress = selectors.annotator_progress(project, request.user)
+    progress = {**selectors.annotator_progress(project, request.user),
+                "leased": pages.leased_count(request.user, project)}
     api_root = get_script_prefix() + "api/v1/"
     page_data = {
         "project": {

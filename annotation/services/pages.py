@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Sum
 
-from annotation.models import Annotation, Invite, Item, Membership, Project
+from annotation.models import Annotation, Assignment, Invite, Item, Membership, Project
 from annotation.selectors import annotator_progress
 from core.errors import NotFound
 from curation.models import Job
@@ -49,6 +49,11 @@ def annotator_project_cards(user: AbstractBaseUser) -> list[ProjectCard]:
 def is_member(user: AbstractBaseUser, project: Project) -> bool:
     """Whether the person is a member of the project (only members get tasks, managers included)."""
     return Membership.objects.filter(project=project, user=user).exists()
+
+
+def leased_count(user: AbstractBaseUser, project: Project) -> int:
+    """How many live leases the person holds in the project (the task on their screen; at most one)."""
+    return Assignment.objects.filter(project=project, annotator=user, status=Assignment.STATUS_LEASED).count()
 
 
 @dataclass(frozen=True)

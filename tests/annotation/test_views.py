@@ -248,7 +248,8 @@ def test_a_likert_project_without_criteria_is_refused_on_the_form(manager: Any) 
 def test_an_upload_imports_the_good_lines_and_reports_the_bad_one_by_number(manager: Any) -> None:
     project = project_with_items("pairwise", [], name="Pairs")
     lines = [
-        json.dumps({"id": "p1", "prompt": "Say hi", "responses": [{"id": "a", "text": "Hi"}, {"id": "b", "text": "Yo"}]}),
+        json.dumps({"id": "p1", "prompt": "Say hi", "responses": [{"id": "a", "text": "Hi"},
+                                                                  {"id": "b", "text": "Yo"}]}),
         "{not json",
         json.dumps({"id": "p2", "prompt": "Say bye", "responses": [{"id": "a", "text": "Bye"},
                                                                    {"id": "b", "text": "Ciao"}]}),

@@ -101,7 +101,9 @@ def test_ranking_by_drag_and_by_keyboard(page: Page, live_server: Any, tmp_path:
     _open_task(page, live_server.url, project)
     _shot(page, tmp_path, "ranking")
 
-    # when the annotator drags the last response to the top and submits
+    # when the annotator drags the last response to the top and submits (on a screen tall enough for all four)
+    page.set_viewport_size({"width": 1280, "height": 1200})
+    page.locator(".rank-list").scroll_into_view_if_needed()
     first_item = page.locator("#task").get_attribute("data-item")
     order = _served_order(page)
     assert sorted(order) == ["r1", "r2", "r3", "r4"]
@@ -341,3 +343,22 @@ def test_hostile_item_text_is_shown_as_text_and_runs_nothing(page: Page, live_se
     assert page.evaluate("() => window.__pwned") is None
     assert dialogs == []
     assert not [url for url in requests if url.endswith("/x") or "evil.example" in url]
+
+
+def test_the_clock_stops_while_the_window_is_in_the_background(page: Page, live_server: Any) -> None:
+    annotator = annotator_user()
+    project = project_with_items("likert", qa_items(1, responses=1), members=(annotator,))
+    _log_in(page, live_server.url, "annotator")
+    _open_task(page, live_server.url, project)
+    expect(page.locator("#clock-state")).to_have_text("")
+
+    # when the window loses the focus (another window in front), the clock says so and stands still
+    page.evaluate("() => window.dispatchEvent(new Event('blur'))")
+    expect(page.locator("#clock-state")).to_have_text("paused")
+    stopped_at = page.locator("#active-clock").text_content()
+    page.wait_for_timeout(2200)
+    expect(page.locator("#active-clock")).to_have_text(stopped_at or "")
+
+    # and it runs again when the person comes back
+    page.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    expect(page.locator("#clock-state")).to_have_text("")

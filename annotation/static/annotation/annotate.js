@@ -183,7 +183,9 @@
   function showProgress(progress) {
     if (!progress) { return; }
     var done = progress.submitted || 0;
-    var total = done + (progress.remaining || 0);
+    // "remaining" leaves out the task on screen (it is leased already); the page's own count says whether one is.
+    var open = progress.leased !== undefined ? progress.leased : (state.assignment ? 1 : 0);
+    var total = done + (progress.remaining || 0) + open;
     if (total > 0) {
       progressBar.max = total;
       progressBar.value = Math.min(done, total);
@@ -254,6 +256,10 @@
       if (!state.assignment || state.assignment.id !== id) { return; }
       if (result.status === 200 && result.body) { showChecks(result.body); }
     }).catch(function () { /* the submit runs the same checks */ });
+  }
+
+  function showChecksHint() {
+    checksNode.replaceChildren(el("p", { className: "checks-hint", text: T.checks_hint }));
   }
 
   function showChecks(result) {
@@ -359,7 +365,7 @@
   function showAssignment(assignment) {
     state.assignment = assignment;
     doneNode.hidden = true;
-    checksNode.replaceChildren();
+    showChecksHint();
     clock.taskSeconds = Number(assignment.active_seconds) || 0;
     markActivity();
     var builder = BUILDERS[PROJECT.kind];
@@ -372,6 +378,7 @@
     startHeartbeat();
     state.ui.focusFirst();
     if (state.ui.checks && assignment.draft) { scheduleCheck(); }
+    refreshProgress();
   }
 
   function submit() {
@@ -387,7 +394,6 @@
       if (!state.assignment || state.assignment.id !== id) { return; }
       if (result.status === 201 || result.status === 200) {
         setStatus(T.submitted, "ok");
-        refreshProgress();
         loadNext();
       } else if (result.status === 409) {
         leaseLost(errorText(result));
@@ -523,6 +529,11 @@
     var criteria = PROJECT.criteria || [];
     var saved = (draft && draft.ratings) || {};
     var rows = [];
+    function ticks() {
+      var marks = el("div", { className: "likert-ticks", "aria-hidden": "true" });
+      for (var point = 1; point <= scale; point += 1) { marks.appendChild(el("span", { text: String(point) })); }
+      return marks;
+    }
     var box = el("section", { className: "likert", "aria-label": T.ratings });
     box.appendChild(taskHeading(T.ratings));
     criteria.forEach(function (criterion, index) {
@@ -538,7 +549,7 @@
         el("label", { className: "likert-label", for: id, text: criterion }),
         el("div", { className: "likert-scale" }, [
           el("span", { className: "likert-end likert-low", text: "1 · " + T.likert_low }),
-          input,
+          el("div", { className: "likert-track" }, [input, ticks()]),
           el("span", { className: "likert-end likert-high", text: scale + " · " + T.likert_high }),
         ]),
         output,
