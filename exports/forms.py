@@ -64,7 +64,7 @@ class ExportForm(forms.Form):
         help_text=_("One path or URL per line; rows sharing a 13-gram with them are removed and listed."),
     )
     pii_action = forms.ChoiceField(label=_("Personal data"), choices=[(p, PII_LABELS[p]) for p in PII_ACTIONS])
-    files = forms.ChoiceField(label=_("Files"), choices=FILES_CHOICES)
+    files = forms.ChoiceField(label=_("File formats"), choices=FILES_CHOICES)
 
     def export_arguments(self) -> dict[str, Any]:
         """The keyword arguments of `export_create` for the cleaned form."""
