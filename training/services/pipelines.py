@@ -76,8 +76,8 @@ def pipeline_advance(pipeline_id: int) -> list[int]:
 
     Called inside run_complete's transaction (pipeline row locked first). Safe to re-run.
     """
-    runs = list(Run.objects.select_for_update().filter(pipeline_id=pipeline_id).select_related("parent",
-                                                                                                "reward_run"))
+    runs = list(Run.objects.select_for_update(of=("self",)).filter(pipeline_id=pipeline_id)
+                .select_related("parent", "reward_run"))
     queued: list[int] = []
     now = timezone.now()
     for run in runs:
