@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
 from accounts.roles import ANNOTATOR, DATA_ENGINEER
 from accounts.services import user_ensure
+from core.management.base import ProjectCommand
 
 DEMO_USERS = (
     ("admin", "admin-demo-pass", None, True),
@@ -17,7 +16,7 @@ DEMO_USERS = (
 )
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Create (or reset) the demo users and print their logins. Safe to re-run."
 
     def handle(self, *args: Any, **options: Any) -> None:
