@@ -50,12 +50,14 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from curation.steps.base import register_step
 from curation.steps.document import Document
 from curation.steps.filters.common import DEFAULT_MAX_CHARS, TextFilter, merge_per_language
-from curation.steps.text_stats import TextStats, analyse, is_word, terminal_punctuation
+from curation.steps.text_stats import TextStats, analyse, terminal_punctuation
 
 END_PUNCTUATION = (".", "?", "!", '"', "'")
 ELLIPSES = ("...", "…")
@@ -142,7 +144,10 @@ def clean_lines(stats: TextStats, params: C4Params) -> _Cleaning:
     lines = stats.stripped_lines
     line_words: list[list[str]] | None = None
     if stats.segmented:
-        line_words = [[token for token in tokens if is_word(token)] for tokens in stats.line_tokens]
+        # is_word on every token, in C: tokens are never empty, and a word starts with a letter or digit.
+        line_words = [
+            list(compress(tokens, map(str.isalnum, map(itemgetter(0), tokens)))) for tokens in stats.line_tokens
+        ]
     blank_before = stats.blank_before
     for position, stripped in enumerate(lines):
         line = stripped
