@@ -15,8 +15,11 @@ class CurationConfig(AppConfig):
         from celery.signals import worker_ready, worker_shutdown
 
         from curation import heartbeat
-        from curation.steps.registry import load_step_plugins
 
-        load_step_plugins(settings.CURATION_STEP_PLUGINS)
+        if settings.CURATION_STEP_PLUGINS:
+            # Only then: importing the registry imports every step module (half a second of start-up).
+            from curation.steps.registry import load_step_plugins
+
+            load_step_plugins(settings.CURATION_STEP_PLUGINS)
         worker_ready.connect(heartbeat.heartbeat_start, weak=False, dispatch_uid="curation-heartbeat-start")
         worker_shutdown.connect(heartbeat.heartbeat_stop, weak=False, dispatch_uid="curation-heartbeat-stop")
