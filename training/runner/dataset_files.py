@@ -82,20 +82,48 @@ def _split_of(relative: Path) -> str | None:
     return None
 
 
-def export_split(export: ExportFolder, split: str, dataset_format: str) -> Dataset | None:
-    """Load one split as a `datasets.Dataset` (None when the export has no such split) and check its columns."""
-    from datasets import load_dataset
-
+def export_columns(export: ExportFolder, split: str) -> list[str] | None:
+    """The columns of one split, read cheaply (Parquet schema, or the first JSON line); None when it has no rows."""
     paths = export.files.get(split) or []
     if not paths:
         return None
-    dataset = load_dataset(export.loader, data_files=[str(p) for p in paths], split="train")
-    columns = set(dataset.column_names)
+    if export.loader == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(paths[0]).names)
+    for path in paths:
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip():
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError as error:
+                        raise SpecError(f"{path}: not JSON Lines ({error})", field="dataset") from None
+                    if not isinstance(row, dict):
+                        raise SpecError(f"{path}: a row must be a JSON object", field="dataset")
+                    return list(row)
+    return None
+
+
+def export_check(export: ExportFolder, split: str, dataset_format: str) -> bool:
+    """Whether the split has rows; refuse it (SpecError) when its columns do not fit the format. No `datasets`."""
+    columns = export_columns(export, split)
+    if columns is None:
+        return False
     accepted = REQUIRED_COLUMNS[dataset_format]
-    if not any(set(option) <= columns for option in accepted):
+    if not any(set(option) <= set(columns) for option in accepted):
         wanted = " or ".join("/".join(option) for option in accepted)
         raise SpecError(f"{export.root} ({split}) has columns {sorted(columns)}; a {dataset_format} run needs "
                         f"{wanted}", field="dataset")
-    if len(dataset) == 0:
+    return True
+
+
+def export_split(export: ExportFolder, split: str, dataset_format: str) -> Dataset | None:
+    """Load one split as a `datasets.Dataset` (None when the export has no such split) and check its columns."""
+    if not export_check(export, split, dataset_format):
         return None
-    return dataset
+    from datasets import load_dataset
+
+    paths = export.files[split]
+    dataset = load_dataset(export.loader, data_files=[str(p) for p in paths], split="train")
+    return dataset if len(dataset) else None

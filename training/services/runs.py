@@ -29,7 +29,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from curation.services.workers import worker_name
 from training import workflows
 from training.models import Pipeline, Run, RunMetric
-from training.runner.dataset_files import export_open, export_split
+from training.runner.dataset_files import export_check, export_open
 from training.runner.spec import DATASET_FORMAT, ONLINE_KINDS, Hyperparameters, RunKind, RunSpec, SpecError
 
 if TYPE_CHECKING:
@@ -55,9 +55,11 @@ def _check_dataset(kind: RunKind, dataset: str) -> str:
     """Refuse an export folder the run cannot train on; return its content hash ('' when its card has none)."""
     try:
         export = export_open(Path(dataset))
-        export_split(export, "train", DATASET_FORMAT[kind])
+        has_rows = export_check(export, "train", DATASET_FORMAT[kind])
     except SpecError as error:
         raise ValidationError(str(error), field="dataset") from None
+    if not has_rows:
+        raise ValidationError(_("the export in %(path)s has no training rows") % {"path": dataset}, field="dataset")
     return export.content_hash or ""
 
 
