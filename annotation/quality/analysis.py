@@ -21,7 +21,7 @@ from annotation.quality.agreement import (
     item_agreement,
     project_agreement,
 )
-from annotation.quality.consensus import item_consensus, trust_weights
+from annotation.quality.consensus import item_consensus, preference_consensus_many, trust_weights
 from annotation.quality.flags import FlagParams, annotator_figures, project_bias, trust_score
 from annotation.quality.gold import GoldParams, gold_accuracy_by_annotator
 from annotation.quality.records import JUDGED_KINDS, PREFERENCE_KINDS, ItemInfo, Judgement
@@ -116,8 +116,9 @@ def analyse_project(
         by_item: dict[int, list[Judgement]] = defaultdict(list)
         for judgement in judgements:
             by_item[judgement.item_id].append(judgement)
+        batched = preference_consensus_many(kind, by_item, weights, items) if kind in PREFERENCE_KINDS else {}
         for item_id, group in by_item.items():
-            consensus = item_consensus(
+            consensus = batched.get(item_id) or item_consensus(
                 kind, item_id, group, item=items.get(item_id), weights=weights,
                 labels=scheme.labels, multi_label=scheme.multi_label,
             )

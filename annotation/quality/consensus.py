@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from annotation.quality import bradley_terry
 from annotation.quality.preferences import comparisons_of
@@ -103,9 +104,10 @@ def label_consensus(
     return {"labels": leaders[:1], "shares": shares, "tie": len(leaders) > 1}
 
 
-def preference_consensus(
+def _preference_matrix(
     kind: str, judgements: Sequence[Judgement], weights: Mapping[int, float], item: ItemInfo | None
-) -> dict[str, Any]:
+) -> tuple[list[str], NDArray[np.float64], int]:
+    """The item's response ids, its weighted win matrix (ties half) and the number of comparisons."""
     comparisons = [
         (comparison, weights.get(judgement.annotator_id, 1.0))
         for judgement in judgements
@@ -120,13 +122,17 @@ def preference_consensus(
     outcomes = [
         bradley_terry.Outcome(index[c.first], index[c.second], c.score, weight) for c, weight in comparisons
     ]
-    scores: dict[str, float] = {}
-    if ids:
-        strengths = bradley_terry.fit(bradley_terry.win_matrix(outcomes, len(ids)), prior=ITEM_PRIOR)
-        scores = {rid: float(strengths[index[rid]]) for rid in ids}
+    return ids, bradley_terry.win_matrix(outcomes, len(ids)), len(comparisons)
+
+
+def _preference_value(
+    kind: str, judgements: Sequence[Judgement], ids: list[str], strengths: Sequence[float], comparisons: int
+) -> dict[str, Any]:
+    index = {rid: position for position, rid in enumerate(ids)}
+    scores = {rid: float(strengths[index[rid]]) for rid in ids}
     order = sorted(ids, key=lambda rid: (-scores[rid], index[rid]))
     value: dict[str, Any] = {"scores": scores, "order": order, "winner": None, "win_probability": None,
-                             "comparisons": len(comparisons)}
+                             "comparisons": comparisons}
     if len(order) >= 2:
         top, runner_up = scores[order[0]], scores[order[1]]
         value["win_probability"] = bradley_terry.win_probability(top, runner_up)
@@ -135,6 +141,41 @@ def preference_consensus(
     if kind == KIND_RANKING and judgements:
         value["all_bad_share"] = sum(bool(j.payload.get("all_bad")) for j in judgements) / len(judgements)
     return value
+
+
+def preference_consensus(
+    kind: str, judgements: Sequence[Judgement], weights: Mapping[int, float], item: ItemInfo | None
+) -> dict[str, Any]:
+    """One item's Bradley-Terry consensus (choix)."""
+    ids, wins, comparisons = _preference_matrix(kind, judgements, weights, item)
+    strengths = bradley_terry.fit(wins, prior=ITEM_PRIOR) if ids else np.zeros(0)
+    return _preference_value(kind, judgements, ids, list(strengths), comparisons)
+
+
+def preference_consensus_many(
+    kind: str,
+    groups: Mapping[int, Sequence[Judgement]],
+    weights: Mapping[int, float],
+    items: Mapping[int, ItemInfo],
+) -> dict[int, ItemConsensus]:
+    """The consensus of many items at once: items with the same number of responses are fitted together
+    (`bradley_terry.fit_batch`, the same estimate as one choix fit per item, at a fraction of the cost)."""
+    prepared = {item_id: _preference_matrix(kind, group, weights, items.get(item_id))
+                for item_id, group in groups.items()}
+    by_size: dict[int, list[int]] = defaultdict(list)
+    for item_id, (ids, _, _) in prepared.items():
+        by_size[len(ids)].append(item_id)
+    result = {}
+    for size, item_ids in by_size.items():
+        if size == 0:
+            fitted = np.zeros((len(item_ids), 0))
+        else:
+            fitted = bradley_terry.fit_batch(np.stack([prepared[i][1] for i in item_ids]), prior=ITEM_PRIOR)
+        for row, item_id in enumerate(item_ids):
+            ids, _, comparisons = prepared[item_id]
+            value = _preference_value(kind, groups[item_id], ids, list(fitted[row]), comparisons)
+            result[item_id] = ItemConsensus(item_id=item_id, value=value, n_judgements=len(groups[item_id]))
+    return result
 
 
 def item_consensus(

@@ -21,6 +21,7 @@ from django.db import transaction
 
 from annotation.models import Item, Project
 from annotation.services.payloads import payload_clean
+from annotation.services.quality import GOLD_TARGET_OVERLAP
 from core.errors import ValidationError
 from curation.models import Job
 from curation.steps.pipeline import JobLayout
@@ -149,7 +150,8 @@ def item_from_record(project: Project, record: Any) -> Item:
         raise LineError(f"id is longer than {MAX_ID_LENGTH} characters")
     return Item(project=project, external_id=external_id, prompt=prompt, messages=messages, responses=responses,
                 metadata=metadata, priority=priority, is_gold=is_gold, expected=expected,
-                target_overlap=project.overlap)
+                # Gold items go to every annotator who draws one (quality control serves them at the gold rate).
+                target_overlap=GOLD_TARGET_OVERLAP if is_gold else project.overlap)
 
 
 def _decode(line: str | bytes) -> Any:

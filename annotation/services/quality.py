@@ -327,8 +327,10 @@ def quality_refresh_soon(project_id: int) -> bool:
 
     if not cache.add(f"annotation-quality-refresh:{project_id}", 1, timeout=REFRESH_DEBOUNCE_SECONDS):
         return False
+    # robust: a broker that cannot be reached must not fail the submit that asked; the next one schedules again.
     transaction.on_commit(
-        lambda: project_quality_refresh_task.apply_async(args=[project_id], countdown=REFRESH_DEBOUNCE_SECONDS)
+        lambda: project_quality_refresh_task.apply_async(args=[project_id], countdown=REFRESH_DEBOUNCE_SECONDS),
+        robust=True,
     )
     return True
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from annotation.quality.agreement import (
@@ -197,3 +199,23 @@ def test_likert_per_criterion_pools_the_ratings_of_every_response() -> None:
     assert figures["helpful"][0].value == pytest.approx(1.0)
     assert figures["overall"][0].n_items == 4
     assert item_agreement(scheme, judgements, {}) == pytest.approx(3 / 4)
+
+
+def test_kendall_tau_equals_scipy_on_random_orders_with_ties() -> None:
+    import random
+
+    from scipy.stats import kendalltau
+
+    rng = random.Random(5)
+    for _ in range(300):
+        n = rng.randint(2, 9)
+        first = {f"r{i}": float(rng.randint(0, 3)) for i in range(n)}
+        second = {f"r{i}": float(rng.randint(0, 3)) for i in range(n)}
+        expected = kendalltau(list(first.values()), list(second.values())).statistic
+
+        ours = kendall_tau(first, second)
+
+        if math.isnan(expected):
+            assert ours is None
+        else:
+            assert ours == pytest.approx(expected)

@@ -168,7 +168,8 @@ def _keys(value: Any, prefix: str = "") -> set[str]:
 
 
 def test_gold_and_ordinary_assignments_send_the_same_keys_and_no_answer() -> None:
-    project = make_project("label", overlap=1, max_overlap=1)
+    # At a gold rate of one half, one of the two claims is the gold item, whichever comes first.
+    project = make_project("label", overlap=1, max_overlap=1, gold_rate=0.5)
     annotator = make_users(1, "blind", project)[0]
     make_item(project, "gold-1", is_gold=True, expected={"labels": ["spam"]}, target_overlap=GOLD_TARGET_OVERLAP)
     make_item(project, "plain-1")

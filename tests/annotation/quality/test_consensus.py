@@ -118,3 +118,35 @@ def test_likert_consensus_of_several_rated_responses_is_per_response_and_criteri
 
     assert value["ratings"] == {"r1": {"helpful": 3.0}, "r2": {"helpful": 5.0}}
     assert value["spread"]["r2"]["helpful"]["min"] == 4.0
+
+
+def test_many_items_fitted_together_equal_one_fit_per_item() -> None:
+    import random
+
+    from annotation.quality.consensus import preference_consensus_many
+
+    rng = random.Random(9)
+    groups = {}
+    for item_id in range(40):
+        size = rng.choice([2, 3, 4])
+        ids = [f"r{i}" for i in range(size)]
+        group = []
+        for annotator in range(3):
+            order = ids[:]
+            rng.shuffle(order)
+            groups_of_order = [[rid] for rid in order]
+            if rng.random() < 0.3:  # a tie at the bottom
+                groups_of_order = [*groups_of_order[:-2], groups_of_order[-2] + groups_of_order[-1]]
+            group.append(Judgement(item_id, annotator, {"ranking": groups_of_order}, order))
+        groups[item_id] = group
+    weights = {0: 0.9, 1: 0.5}
+
+    batched = preference_consensus_many("ranking", groups, weights, {})
+    single = {item_id: item_consensus("ranking", item_id, group, weights=weights) for item_id, group in groups.items()}
+
+    assert batched.keys() == single.keys()
+    for item_id, consensus in batched.items():
+        expected = single[item_id].value  # type: ignore[union-attr]
+        assert consensus.value["order"] == expected["order"]
+        for rid, score in expected["scores"].items():
+            assert consensus.value["scores"][rid] == pytest.approx(score, abs=1e-6)

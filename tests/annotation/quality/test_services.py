@@ -231,3 +231,68 @@ def test_consensus_for_export_lists_every_item_with_its_imported_id() -> None:
 
     assert [(row["external_id"], row["consensus"]["labels"]) for row in rows] == [("a", ["good"]), ("b", ["bad"])]
     assert rows[1]["n_annotations"] == 3
+
+
+def _claim_and_submit(project, user, n):  # type: ignore[no-untyped-def]
+    from annotation.services.assignments import assignment_claim_next, assignment_submit
+
+    served = []
+    for _ in range(n):
+        assignment = assignment_claim_next(user, project)
+        if assignment is None:
+            break
+        served.append(assignment.item)
+        assignment_submit(user, assignment.pk, {"labels": ["good"]}, 10.0)
+    return served
+
+
+def test_the_claim_path_mixes_gold_in_at_the_gold_rate() -> None:
+    project = make_project("label", overlap=1, max_overlap=1, gold_rate=0.2)
+    user = make_users(1, "claim", project)[0]
+    for n in range(40):
+        make_item(project, f"plain{n}")
+    for n in range(15):
+        make_item(project, f"gold{n}", is_gold=True, expected={"labels": ["good"]},
+                  target_overlap=GOLD_TARGET_OVERLAP)
+
+    served = _claim_and_submit(project, user, 30)
+
+    gold = [item for item in served if item.is_gold]
+    assert len(served) == 30
+    assert 4 <= len(gold) <= 8  # 0.2 x 30 = 6; the shortfall rule keeps the count within a couple of it
+    assert len({item.pk for item in gold}) == len(gold)
+
+
+def test_gold_items_are_not_served_when_the_gold_rate_is_zero() -> None:
+    project = make_project("label", overlap=1, max_overlap=1, gold_rate=0.0)
+    user = make_users(1, "nogold", project)[0]
+    make_item(project, "gold", is_gold=True, expected={"labels": ["good"]}, target_overlap=GOLD_TARGET_OVERLAP)
+    make_item(project, "plain")
+
+    served = _claim_and_submit(project, user, 3)
+
+    assert [item.external_id for item in served] == ["plain"]
+
+
+def test_an_annotator_out_of_gold_gets_ordinary_items() -> None:
+    project = make_project("label", overlap=1, max_overlap=1, gold_rate=0.9)
+    user = make_users(1, "outofgold", project)[0]
+    make_item(project, "gold", is_gold=True, expected={"labels": ["good"]}, target_overlap=GOLD_TARGET_OVERLAP)
+    for n in range(3):
+        make_item(project, f"plain{n}")
+
+    served = _claim_and_submit(project, user, 10)
+
+    assert sorted(item.external_id for item in served) == ["gold", "plain0", "plain1", "plain2"]
+
+
+def test_imported_gold_items_are_open_to_every_annotator() -> None:
+    from annotation.services.items import items_import
+
+    project = make_project("label", overlap=2, max_overlap=2)
+
+    items_import(project, ['{"id": "g", "prompt": "p", "is_gold": true, "expected": {"labels": ["good"]}}',
+                           '{"id": "o", "prompt": "p"}'])
+
+    assert Item.objects.get(project=project, external_id="g").target_overlap == GOLD_TARGET_OVERLAP
+    assert Item.objects.get(project=project, external_id="o").target_overlap == 2
