@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from annotation.models import Annotation, Assignment, Project
 from annotation.services.assignments import assignment_claim_next, assignment_submit
+from tests.browser.conftest import TIMEOUT_MS
 from tests.support.annotation_projects import PASSWORD, RESPONSES, annotator_user, project_with_items, qa_items
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,6 +38,11 @@ def _shot(page: Page, tmp_path: Path, name: str) -> None:
     folder = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"annotate-{name}.png"), full_page=True)
+
+
+def _expect_all_done(page: Page) -> None:
+    # The first writing check of a process loads the language and PII models: allow it the browser timeout.
+    expect(page.locator("#all-done")).to_be_visible(timeout=TIMEOUT_MS)
 
 
 def _served_order(page: Page) -> list[str]:
@@ -72,7 +78,7 @@ def test_likert_task_by_keyboard_only(page: Page, live_server: Any, tmp_path: Pa
     page.keyboard.press("Control+Enter")
 
     # then the annotation holds every rating, the time on task, and the page says nothing is left
-    expect(page.locator("#all-done")).to_be_visible()
+    _expect_all_done(page)
     annotation = _annotation(project)
     assert annotation.payload == {"ratings": {"helpfulness": 4, "truthfulness": 3, "harmlessness": 2}}
     assert annotation.active_seconds > 0
@@ -144,7 +150,7 @@ def test_ranking_by_drag_and_by_keyboard(page: Page, live_server: Any, tmp_path:
     page.keyboard.press("Control+Enter")
 
     # then the tie is one group and the flag is recorded
-    expect(page.locator("#all-done")).to_be_visible()
+    _expect_all_done(page)
     second = Annotation.objects.exclude(item__external_id=first_item).get()
     assert second.payload == {"ranking": [[order[0], order[2]], [order[1]], [order[3]]], "all_bad": True}
 
@@ -169,7 +175,7 @@ def test_ranking_in_rounds_merges_into_one_order(page: Page, live_server: Any) -
     page.keyboard.press("Control+Enter")
 
     # then one merged ranking of all seven is stored with the rounds
-    expect(page.locator("#all-done")).to_be_visible()
+    _expect_all_done(page)
     payload = _annotation(project).payload
     assert payload["rounds"] == [[[r] for r in served] for served in rounds]
     assert sorted(r for group in payload["ranking"] for r in group) == [f"s{i}" for i in range(7)]
@@ -198,7 +204,7 @@ def test_pairwise_task_with_keys(page: Page, live_server: Any, tmp_path: Path) -
     # the second item: a tie by pointer
     page.get_by_role("button", name="Tie").click()
     page.get_by_role("button", name="Submit").click()
-    expect(page.locator("#all-done")).to_be_visible()
+    _expect_all_done(page)
 
     payloads = [a.payload for a in Annotation.objects.order_by("id")]
     assert payloads == [{"choice": "b", "strength": 2}, {"choice": "tie", "strength": None}]
@@ -218,7 +224,7 @@ def test_skip_asks_for_a_reason(page: Page, live_server: Any) -> None:
     dialog.get_by_label("The item is broken or empty").check()
     dialog.get_by_role("button", name="Skip task").click()
 
-    expect(page.locator("#all-done")).to_be_visible()
+    _expect_all_done(page)
     assignment = Assignment.objects.get(annotator=annotator)
     assert (assignment.status, assignment.skip_reason) == (Assignment.STATUS_SKIPPED, "broken item")
 
@@ -250,7 +256,7 @@ def test_writing_an_instruction_shows_the_near_duplicate_warning(page: Page, liv
 
     # and a warning does not stop the submit
     page.keyboard.press("Control+Enter")
-    expect(page.locator("#all-done")).to_be_visible()
+    _expect_all_done(page)
     assert Annotation.objects.filter(annotator=annotator).count() == 1
 
 
@@ -286,7 +292,7 @@ def test_labels_by_number_keys(page: Page, live_server: Any, tmp_path: Path) -> 
     page.keyboard.press("3")
     page.keyboard.press("Control+Enter")
 
-    expect(page.locator("#all-done")).to_be_visible()
+    _expect_all_done(page)
     assert _annotation(project).payload == {"labels": ["news", "spam"]}
 
 
@@ -362,3 +368,49 @@ def test_the_clock_stops_while_the_window_is_in_the_background(page: Page, live_
     # and it runs again when the person comes back
     page.evaluate("() => window.dispatchEvent(new Event('focus'))")
     expect(page.locator("#clock-state")).to_have_text("")
+
+
+def test_instruction_formats_few_shot_chain_of_thought_and_multi_turn(page: Page, live_server: Any,
+                                                                        tmp_path: Path) -> None:
+    annotator = annotator_user()
+    projects = {
+        fmt: project_with_items("instruction", [{"id": f"{fmt}-1", "prompt": ""}], members=(annotator,),
+                                name=f"{fmt} project", instruction_format=fmt, categories=["math"])
+        for fmt in ("few_shot", "chain_of_thought", "multi_turn")
+    }
+    _log_in(page, live_server.url, "annotator")
+
+    # few-shot: the instruction and one example of input and output
+    _open_task(page, live_server.url, projects["few_shot"])
+    page.get_by_label("Category").select_option("math")
+    page.locator("#instruction-text").fill("Convert the temperature from Celsius to Fahrenheit.")
+    page.locator("#example-in-0").fill("20 °C")
+    page.locator("#example-out-0").fill("68 °F")
+    _shot(page, tmp_path, "instruction-few-shot")
+    page.keyboard.press("Control+Enter")
+    _expect_all_done(page)
+
+    # chain of thought: the instruction and its worked reasoning
+    _open_task(page, live_server.url, projects["chain_of_thought"])
+    page.get_by_label("Category").select_option("math")
+    page.locator("#instruction-text").fill("How many minutes are there in a week?")
+    page.locator("#instruction-reasoning").fill("A day has 24 × 60 = 1440 minutes; a week has 7 × 1440 = 10080.")
+    page.keyboard.press("Control+Enter")
+    _expect_all_done(page)
+
+    # multi-turn: an earlier user turn and assistant answer, then the user's next message
+    _open_task(page, live_server.url, projects["multi_turn"])
+    page.get_by_label("Category").select_option("math")
+    page.locator("#turn-0").fill("What is 12 squared?")
+    page.locator("#turn-1").fill("144.")
+    page.locator("#instruction-text").fill("And 13 squared?")
+    _shot(page, tmp_path, "instruction-multi-turn")
+    page.keyboard.press("Control+Enter")
+    _expect_all_done(page)
+
+    payloads = {a.project.instruction_format: a.payload for a in Annotation.objects.select_related("project")}
+    assert payloads["few_shot"] == {"instruction": "Convert the temperature from Celsius to Fahrenheit.",
+                                    "category": "math", "examples": [{"input": "20 °C", "output": "68 °F"}]}
+    assert payloads["chain_of_thought"]["reasoning"].startswith("A day has 24 × 60")
+    assert payloads["multi_turn"] == {"instruction": "And 13 squared?", "category": "math", "turns": [
+        {"role": "user", "content": "What is 12 squared?"}, {"role": "assistant", "content": "144."}]}

@@ -4,6 +4,7 @@ add an annotator, publish guidelines; the annotator then finds the project on th
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,15 @@ from annotation.models import Item, Membership, Project
 from tests.support.annotation_projects import PASSWORD, annotator_user, manager_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Where the screenshots go when a person wants to look at them (they are always taken).
+SCREENSHOTS = os.environ.get("ANNOTATION_SCREENSHOTS")
+
+
+def _shot(page: Page, tmp_path: Path, name: str) -> None:
+    folder = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"manager-{name}.png"), full_page=True)
 
 
 def _log_in(page: Page, base_url: str, username: str) -> None:
@@ -38,6 +48,7 @@ def test_manager_creates_a_project_imports_items_and_adds_an_annotator(page: Pag
     page.get_by_label("Kind of task").select_option("pairwise")
     page.get_by_label("Overlap").fill("2")
     page.get_by_label("Guidelines (Markdown)").fill("# Compare\n\nPrefer the **truthful** answer.")
+    _shot(page, tmp_path, "create")
     page.get_by_role("button", name="Create project").click()
     project = Project.objects.get(name="Which answer is better?")
     expect(page).to_have_url(f"{live_server.url}/annotation/projects/{project.pk}/")
@@ -57,6 +68,7 @@ def test_manager_creates_a_project_imports_items_and_adds_an_annotator(page: Pag
     expect(page.locator(".import-errors li")).to_have_text("line 2: pairwise items need exactly 2 responses, "
                                                            "this one has 1")
     assert list(Item.objects.filter(project=project).values_list("external_id", flat=True)) == ["p1"]
+    _shot(page, tmp_path, "project")
 
     # when they add an annotator by username on the members page
     page.get_by_role("link", name="Members").click()
@@ -64,6 +76,7 @@ def test_manager_creates_a_project_imports_items_and_adds_an_annotator(page: Pag
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator("tr[data-member=alice]")).to_be_visible()
     assert Membership.objects.filter(project=project, user__username="alice").exists()
+    _shot(page, tmp_path, "members")
 
     # and publish a second version of the guidelines
     page.get_by_role("link", name="Guidelines").click()
