@@ -111,6 +111,23 @@ class ProjectCreateForm(forms.Form):
             data["max_overlap"] = overlap
         return data
 
+    # Sections of the form, and the kinds each applies to (None: every kind); project_form.js hides the others.
+    SECTIONS: tuple[tuple[Any, tuple[str, ...] | None, tuple[str, ...]], ...] = (
+        (_("The project"), None, ("name", "kind", "overlap", "language", "guidelines")),
+        (_("Likert rating"), (Project.KIND_LIKERT,), ("scale", "criteria")),
+        (_("Ranking"), (Project.KIND_RANKING,), ("round_size",)),
+        (_("Document labels"), (Project.KIND_LABEL,), ("labels", "multi_label")),
+        (_("Writing"), Project.WRITING_KINDS,
+         ("instruction_format", "categories", "system_prompt", "min_length", "pii_policy", "duplicate_threshold")),
+        (_("Work"), None, ("lease_seconds", "break_after_minutes")),
+        (_("Quality control"), None, ("gold_rate", "agreement_threshold", "max_overlap")),
+    )
+
+    def sections(self) -> list[dict[str, Any]]:
+        """The form's fields grouped for the page, each group with the kinds it applies to."""
+        return [{"title": title, "kinds": " ".join(kinds) if kinds else "", "fields": [self[name] for name in names]}
+                for title, kinds, names in self.SECTIONS]
+
     def project_settings(self) -> dict[str, Any]:
         """The project's settings as keyword arguments of `project_create` (guidelines apart)."""
         return {name: value for name, value in self.cleaned_data.items() if name != "guidelines"}
