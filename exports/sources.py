@@ -14,14 +14,25 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import orjson
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
 from annotation.models import Annotation, Item, Project
 from annotation.models_quality import AnnotatorQuality, ItemConsensus, Review
 from exports.formats.records import AnnotationRecord, Consensus, ItemRecord
 from exports.formats.spec import ExportSpec
 
 ITEM_BLOCK = 2000
-_ITEM_FIELDS = ("id", "external_id", "prompt", "messages", "responses", "is_gold")
-_ANNOTATION_FIELDS = ("id", "item_id", "annotator_id", "payload", "status", "display_order")
+# JSON columns are read as text and parsed with orjson: Django's JSONField goes through json.loads, which was the
+# largest single cost of reading a million annotations.
+_JSON_TEXT = {name: Cast(name, TextField()) for name in ("messages", "responses", "payload", "display_order")}
+_ITEM_FIELDS = ("id", "external_id", "prompt", "messages_text", "responses_text", "is_gold")
+_ANNOTATION_FIELDS = ("id", "item_id", "annotator_id", "payload_text", "status", "display_order_text")
+
+
+def _json(text: str | None) -> Any:
+    return orjson.loads(text) if text is not None else None
 
 
 def _trust_by_annotator(project: Project) -> dict[int, float | None]:
@@ -68,7 +79,9 @@ def _block_records(project: Project, block: list[tuple[Any, ...]], trust: Mappin
     ids = [row[0] for row in block]
     annotations: dict[int, list[tuple[Any, ...]]] = {}
     edited: list[int] = []
-    for row in Annotation.objects.filter(item_id__in=ids).order_by("item_id", "id").values_list(*_ANNOTATION_FIELDS):
+    for row in (Annotation.objects.filter(item_id__in=ids).order_by("item_id", "id")
+                .annotate(payload_text=_JSON_TEXT["payload"], display_order_text=_JSON_TEXT["display_order"])
+                .values_list(*_ANNOTATION_FIELDS)):
         annotations.setdefault(row[1], []).append(row)
         if row[4] == Annotation.STATUS_EDITED:
             edited.append(row[0])
@@ -83,7 +96,8 @@ def _block_records(project: Project, block: list[tuple[Any, ...]], trust: Mappin
         for item_id, value, agreement in ItemConsensus.objects.filter(item_id__in=ids)
         .values_list("item_id", "value", "agreement")
     }
-    for item_id, external_id, prompt, messages, responses, is_gold in block:
+    for item_id, external_id, prompt, messages_text, responses_text, is_gold in block:
+        messages, responses = _json(messages_text), _json(responses_text)
         consensus = None
         if item_id in stored:
             value, agreement = stored[item_id]
@@ -104,10 +118,10 @@ def _block_records(project: Project, block: list[tuple[Any, ...]], trust: Mappin
             annotations=[
                 AnnotationRecord(
                     annotator=str(annotator_id),
-                    payload=payload,
+                    payload=_json(payload) or {},
                     status=status,
                     trust=trust.get(annotator_id),
-                    display_order=[str(r) for r in (display_order or [])],
+                    display_order=[str(r) for r in (_json(display_order) or [])],
                     edited_payload=edits.get(annotation_id),
                 )
                 for annotation_id, _, annotator_id, payload, status, display_order in annotations.get(item_id, [])
@@ -124,7 +138,8 @@ def project_items(projects: Sequence[Project], spec: ExportSpec) -> Iterator[Ite
             queryset = queryset.order_by("prompt", "messages", "id")
         else:
             queryset = queryset.order_by("id")
-        rows = queryset.values_list(*_ITEM_FIELDS).iterator(chunk_size=ITEM_BLOCK)
+        rows = (queryset.annotate(messages_text=_JSON_TEXT["messages"], responses_text=_JSON_TEXT["responses"])
+                .values_list(*_ITEM_FIELDS).iterator(chunk_size=ITEM_BLOCK))
         while block := list(itertools.islice(rows, ITEM_BLOCK)):
             yield from _block_records(project, block, trust, spec)
 

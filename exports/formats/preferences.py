@@ -202,13 +202,31 @@ def pair_agreement(first: Scores, second: Scores, kind: str, scale: int) -> floa
     return sum(comparisons) / len(comparisons)
 
 
+def _relations(scores: Scores, pairs: Sequence[tuple[str, str]]) -> list[int | None]:
+    return [_relation(scores[x], scores[y]) if x in scores and y in scores else None for x, y in pairs]
+
+
 def item_agreement(per_annotator: Sequence[Scores], kind: str, scale: int) -> float | None:
     """Return the mean agreement over all annotator pairs of an item, None with fewer than two annotators."""
-    values = [
-        value
-        for first, second in itertools.combinations(per_annotator, 2)
-        if (value := pair_agreement(first, second, kind, scale)) is not None
-    ]
+    if len(per_annotator) < 2:
+        return None
+    if kind == KIND_LIKERT and all(len(scores) == 1 for scores in per_annotator):
+        values = [
+            value
+            for first, second in itertools.combinations(per_annotator, 2)
+            if (value := pair_agreement(first, second, kind, scale)) is not None
+        ]
+        return sum(values) / len(values) if values else None
+    # Each annotator's order relation on every response pair, computed once; then compared pair by pair
+    # (the same figure as `pair_agreement`, without recomputing the relations for every annotator pair).
+    ids = sorted({rid for scores in per_annotator for rid in scores})
+    pairs = list(itertools.combinations(ids, 2))
+    relations = [_relations(scores, pairs) for scores in per_annotator]
+    values = []
+    for first, second in itertools.combinations(relations, 2):
+        shared = [a == b for a, b in zip(first, second, strict=True) if a is not None and b is not None]
+        if shared:
+            values.append(sum(shared) / len(shared))
     return sum(values) / len(values) if values else None
 
 
