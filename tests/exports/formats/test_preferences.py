@@ -141,3 +141,15 @@ def test_filters_drop_gold_rejected_low_trust_and_low_agreement_and_count_each()
     assert [r.source for r in rows] == ["project 1 item good"]
     assert stats.removed == {"gold_items": 1, "rejected_annotations": 1, "low_trust_annotations": 1,
                              "no_agreement_items": 2, "low_agreement_items": 1}
+
+
+def test_likert_ratings_of_several_responses_on_one_item_pair_within_the_item() -> None:
+    # given an item whose three responses were rated one by one by two annotators
+    item = ItemRecord(project=3, item="m", kind="likert", prompt="Explain tides.", scale=5,
+                      responses=[{"id": "x", "text": "X"}, {"id": "y", "text": "Y"}, {"id": "z", "text": "Z"}],
+                      annotations=[AnnotationRecord(f"u{n}", {"ratings": {"x": {"h": 5}, "y": {"h": v}, "z": {"h": 1}}})
+                                   for n, v in enumerate([3, 4])])
+    rows = list(preference_rows([item], ExportSpec(format="reward", merge="consensus"), BuildStats()))
+    # then the medians 5, 3.5 and 1 give three pairs with their differences as margins
+    pairs = {(r.row["chosen"][0]["content"], r.row["rejected"][0]["content"]): r.row["margin"] for r in rows}
+    assert pairs == {("X", "Y"): 1.5, ("X", "Z"): 4.0, ("Y", "Z"): 2.5}
