@@ -7,7 +7,7 @@ The heavy figures come from the last refresh (`QualitySnapshot`, `AnnotatorQuali
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
@@ -20,15 +20,38 @@ from annotation.models_quality import AnnotatorQuality, ItemConsensus, QualitySn
 HOURLY_SPAN = timedelta(days=3)
 
 
-def throughput(project: Project) -> dict[str, Any]:
-    """Annotations and active hours per hour (short projects) or per day, oldest first."""
-    hours = list(
-        Annotation.objects.filter(project=project)
+def throughput_hours(project: Project, after_id: int = 0, up_to_id: int | None = None) -> list[dict[str, Any]]:
+    """Annotations and active seconds per hour (UTC, ISO strings), of the annotations with ids in
+    (`after_id`, `up_to_id`]."""
+    annotations = Annotation.objects.filter(project=project, id__gt=after_id)
+    if up_to_id is not None:
+        annotations = annotations.filter(id__lte=up_to_id)
+    rows = (
+        annotations
         .annotate(hour=TruncHour("created_at"))
         .values("hour")
         .annotate(n=Count("id"), seconds=Sum("active_seconds"))
         .order_by("hour")
     )
+    return [{"hour": row["hour"].isoformat(), "n": row["n"], "seconds": row["seconds"] or 0.0} for row in rows]
+
+
+def throughput(project: Project, snapshot: QualitySnapshot | None = None) -> dict[str, Any]:
+    """Annotations and active hours per hour (short projects) or per day, oldest first.
+
+    The hours up to the last refresh come from the snapshot; only newer annotations are counted here, so the
+    cost follows what arrived since the refresh, not the project's size."""
+    stored = (snapshot.data.get("throughput_hours") if snapshot else None) or []
+    after = snapshot.last_annotation_id if snapshot and "throughput_hours" in snapshot.data else 0
+    merged: dict[str, dict[str, Any]] = {row["hour"]: dict(row) for row in stored}
+    for row in throughput_hours(project, after):
+        point = merged.setdefault(row["hour"], {"hour": row["hour"], "n": 0, "seconds": 0.0})
+        point["n"] += row["n"]
+        point["seconds"] += row["seconds"]
+    hours = [
+        {"hour": datetime.fromisoformat(key), "n": merged[key]["n"], "seconds": merged[key]["seconds"]}
+        for key in sorted(merged)
+    ]
     if not hours:
         return {"unit": "hour", "points": []}
     if hours[-1]["hour"] - hours[0]["hour"] < HOURLY_SPAN:
@@ -100,7 +123,7 @@ def quality_dashboard(project: Project) -> dict[str, Any]:
         "headline": data.get("headline"),
         "agreement": data.get("agreement", {}),
         "agreement_over_time": data.get("agreement_over_time", []),
-        "throughput": throughput(project),
+        "throughput": throughput(project, snapshot),
         "time_per_task": data.get("time_per_task"),
         "bias": data.get("bias", {}),
         "routing": {"more_annotators": data.get("items_more_annotators", 0),

@@ -29,6 +29,7 @@ from annotation.quality.analysis import ROUTE_MORE_ANNOTATORS, ROUTE_REVIEW, Qua
 from annotation.quality.flags import FlagParams
 from annotation.quality.gold import GoldParams, gold_serve_probability, unanimous_answer
 from annotation.quality.records import JUDGED_KINDS, ItemInfo, Judgement
+from annotation.selectors_quality import throughput_hours
 from annotation.services.payloads import payload_clean
 from core.errors import ValidationError
 
@@ -292,6 +293,8 @@ def project_quality_refresh(project_id: int) -> QualitySnapshot | None:
         "items_more_annotators": len(more_annotators),
         "items_needing_review": sum(row.needs_review for row in consensus_rows),
         "last_review_id": Review.objects.filter(annotation__project=project).aggregate(m=Max("id"))["m"] or 0,
+        # Up to the newest annotation read: later ones are counted live by the dashboard.
+        "throughput_hours": throughput_hours(project, up_to_id=newest),
     }
     with transaction.atomic():
         if not _try_lock(project.pk):

@@ -296,3 +296,17 @@ def test_imported_gold_items_are_open_to_every_annotator() -> None:
 
     assert Item.objects.get(project=project, external_id="g").target_overlap == GOLD_TARGET_OVERLAP
     assert Item.objects.get(project=project, external_id="o").target_overlap == 2
+
+
+def test_throughput_adds_annotations_that_arrived_after_the_refresh() -> None:
+    from annotation.selectors_quality import throughput
+
+    project = make_project("label")
+    users = make_users(3, "tp", project)
+    _labels(project, users, {"i1": ["good", "good", "bad"]})
+    project_quality_refresh(project.pk)
+    _labels(project, users, {"i2": ["good", "good", "good"]})
+
+    points = throughput(project, QualitySnapshot.objects.get(project=project))["points"]
+
+    assert sum(point["n"] for point in points) == 6
