@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,9 @@ from annotation import urls as annotation_urls
 from annotation.models import Guideline, Invite, Item, Membership, Project
 from annotation.services.assignments import assignment_claim_next, assignment_submit
 from annotation.services.members import invite_create
+from curation.models import Job
+from curation.steps.pipeline import JobLayout
+from curation.steps.writers import JsonlZstWriter
 from tests.support.annotation_projects import (
     PASSWORD,
     annotator_user,
@@ -359,3 +363,26 @@ def test_navigation_shows_annotation_links_by_role(annotator: Any, manager: Any,
     assert reverse("annotation:annotator-home") in annotator_page
     assert reverse("annotation:project-list") not in annotator_page
     assert reverse("annotation:project-list") in manager_page
+
+
+def test_a_label_project_takes_a_completed_jobs_kept_documents_from_the_page(manager: Any, tmp_path: Path) -> None:
+    # given a completed curation job that kept two documents, one of them hostile HTML
+    output = str(tmp_path / "job-out")
+    writer = JsonlZstWriter(JobLayout(output).kept(0))
+    writer.write({"id": "k1", "text": "The council met on Tuesday.", "url": "https://example.com/k1", "lang": "en"})
+    writer.write({"id": "k2", "text": HOSTILE, "url": "https://example.com/k2", "lang": "en"})
+    writer.close()
+    job = Job.objects.create(recipe_name="web-default", recipe_yaml="name: x\nsteps: []\n", inputs=["in"],
+                             output=output, status=Job.Status.COMPLETED, stage_count=1, shard_count=1)
+    project = project_with_items("label", [], name="Label the crawl")
+
+    # when the manager adds the job's kept documents from the project page
+    url = reverse("annotation:project-from-job", kwargs={"project_id": project.pk})
+    response = _client(manager).post(url, {"job": job.pk, "kept": "kept", "limit": 10})
+
+    # then both are items, reported on the page; an unknown job is a clear error on the form
+    assert response.status_code == 200
+    assert "2 items imported." in response.content.decode()
+    assert sorted(Item.objects.filter(project=project).values_list("external_id", flat=True)) == ["k1", "k2"]
+    missing = _client(manager).post(url, {"job": 999_999, "kept": "kept", "limit": 10})
+    assert "there is no curation job 999999" in missing.content.decode()
