@@ -185,3 +185,22 @@ def test_two_workers_claiming_one_export_at_once_get_it_once() -> None:
     for thread in threads:
         thread.join()
     assert claimed.count(True) == 1
+
+
+def test_likert_items_rating_answers_to_one_prompt_pair_up_even_when_imported_apart(trainer: Any) -> None:
+    # given Likert items imported as A, B, A, B (answers to two prompts, interleaved), rated 5, 4, 2, 1
+    from tests.support.export_projects import annotate, annotators
+
+    prompts = ["Explain tides.", "Explain rain.", "Explain tides.", "Explain rain."]
+    items = [{"id": f"l{n}", "prompt": p, "responses": [{"id": "r", "text": f"answer {n}"}]}
+             for n, p in enumerate(prompts)]
+    project = project_with_items("likert", items)
+    rating = {"l0": 5, "l1": 4, "l2": 2, "l3": 1}
+    annotate(project, annotators(1, prefix="rater"),
+             lambda assignment, _: {"ratings": {c: rating[assignment.item.external_id] for c in project.criteria}})
+    export = export_run(export_create(trainer, format="reward", projects=[project.pk],
+                                      options={"test_fraction": 0.0}, enqueue=False).pk)
+    # then each prompt's two answers make one pair, the better one chosen, margin = the rating difference
+    pairs = sorted((r["prompt"][-1]["content"], r["chosen"][0]["content"], r["rejected"][0]["content"], r["margin"])
+                   for r in _rows(export))
+    assert pairs == [("Explain rain.", "answer 1", "answer 3", 3.0), ("Explain tides.", "answer 0", "answer 2", 3.0)]
