@@ -13,7 +13,7 @@ from typing import TypeAlias
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from accounts.roles import can_manage_annotation
-from annotation.models import Assignment, Project
+from annotation.models import Assignment, Membership, Project
 from core.errors import NotFound, PermissionDenied
 
 User: TypeAlias = AbstractBaseUser | AnonymousUser
@@ -31,6 +31,18 @@ def access_project_by_id(user: User, project_id: int) -> Project:
     if project.memberships.filter(user=user).exists():
         return project
     raise NotFound("no such project")
+
+
+def access_membership_by_project_id(user: User, project_id: int) -> Membership:
+    """The user's membership of the project, with the project, in one query (the claim path). A project the user
+    sees without being a member (a manager's) is 403: only members get tasks; any other project is 404."""
+    if not user.is_authenticated:
+        raise PermissionDenied("log in first")
+    membership = Membership.objects.select_related("project").filter(project_id=project_id, user=user).first()
+    if membership is not None:
+        return membership
+    access_project_by_id(user, project_id)
+    raise PermissionDenied("only the project's members get tasks")
 
 
 def access_project_to_manage(user: User, project_id: int) -> Project:

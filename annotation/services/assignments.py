@@ -18,6 +18,7 @@ fills item by item), then import order. Never an item the annotator has had befo
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import Counter
@@ -26,13 +27,14 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from annotation.models import Annotation, Assignment, Item, Membership, Project
+from annotation.models import Annotation, Assignment, Guideline, Item, Membership, Project
 from annotation.services import ordering
 from annotation.services.checks import writing_checks
 from annotation.services.payloads import payload_clean, written_text
+from annotation.services.quality import gold_should_serve, quality_refresh_soon
 from core.errors import Conflict, NotFound, ValidationError
 
 logger = logging.getLogger(__name__)
@@ -106,6 +108,17 @@ def _next_item(user: AbstractBaseUser, project: Project) -> Item | None:
         .filter(~Exists(had_before))
         .order_by("-priority", "-assigned_count", "id")
     )
+    # Gold items are mixed in at the project's gold rate and served through this choice only (quality control,
+    # annotation/services/quality.py); when no gold item is left for the annotator, an ordinary one is served.
+    for gold in (True, False) if gold_should_serve(project, user) else (False,):
+        item = _lock_first(items.filter(is_gold=gold))
+        if item is not None:
+            return item
+    return None
+
+
+def _lock_first(items: QuerySet[Item]) -> Item | None:
+    """Lock and return the first of `items` (see `_next_item` for why it skips locked rows first, then waits)."""
     if not _skip_locked():
         return items.first()  # SQLite: the IMMEDIATE transaction already excludes every other writer
     item = items.select_for_update(skip_locked=True, of=("self",)).first()
@@ -130,34 +143,67 @@ def _free_slot(item: Item, keep: int | None = None) -> int | None:
     return free[0] if free else None
 
 
-def assignment_claim_next(user: AbstractBaseUser, project: Project) -> Assignment | None:
+class _Reaped:
+    """What a claim transaction returns when it reaped expired leases: commit, then claim in a fresh transaction."""
+
+
+REAPED = _Reaped()
+
+# One round trip for the lease (PostgreSQL): count it on the item, whose row the claim holds locked, and insert the
+# assignment into the lowest free slot below the item's target overlap. This statement's snapshot is taken after
+# the lock, so it sees every committed live assignment of the item. No free slot leaves `slot` NULL and the check
+# `assigned_count <= target_overlap` fails a full item: either way an IntegrityError, never an over-assignment.
+_LEASE_SQL = """
+WITH counted AS (
+    UPDATE annotation_item SET assigned_count = assigned_count + 1 WHERE id = %(item)s
+    RETURNING id, target_overlap
+)
+INSERT INTO annotation_assignment
+    (item_id, project_id, annotator_id, status, slot, leased_at, expires_at, heartbeat_at, display_order, rounds,
+     draft, active_seconds, submitted_at, skip_reason)
+SELECT counted.id, %(project)s, %(annotator)s, 'leased',
+       (SELECT min(s) FROM generate_series(0, counted.target_overlap - 1) AS s
+        WHERE NOT EXISTS (SELECT 1 FROM annotation_assignment a
+                          WHERE a.item_id = counted.id AND a.slot = s AND a.status IN ('leased', 'submitted'))),
+       %(now)s, %(expires)s, NULL, %(order)s::jsonb, %(rounds)s::jsonb, NULL, 0, NULL, ''
+FROM counted
+RETURNING id, slot
+"""
+
+
+def assignment_claim_next(user: AbstractBaseUser, project: Project, *,
+                          membership: Membership | None = None) -> Assignment | None:
     """Lease the next item of the project to this annotator; None when nothing is left for them (or paused).
 
     Returns the annotator's current lease when they hold one (at most one per project). Changes: reaps the
     project's expired leases, inserts an assignment, counts it on its item. Safe to re-run: a second call returns
-    the same lease.
+    the same lease. `membership`: the caller's membership when already loaded (saves a query).
     """
-    membership = Membership.objects.filter(project=project, user=user).only("paused").first()
+    if membership is None:
+        membership = Membership.objects.filter(project=project, user=user).only("paused").first()
     if membership is None:
         raise NotFound("no such project")
     if membership.paused:
         return None
-    with transaction.atomic():
-        # Its own transaction: the claim below may wait for an item lock and must hold no other lock then.
-        _reap(timezone.now(), project)
     for _ in range(CLAIM_ATTEMPTS):
         try:
             with transaction.atomic():
-                return _claim(user, project)
+                outcome = _claim(user, project)
         except IntegrityError:
             # A concurrent claim by the same person (unique item/annotator or one lease per project): try again,
             # which returns the lease the other request took.
             logger.info("claim for user %s in project %s raced; retrying", user.pk, project.pk)
+            continue
+        if not isinstance(outcome, _Reaped):
+            return outcome
     raise Conflict("could not claim an item: too many concurrent claims; try again")
 
 
-def _claim(user: AbstractBaseUser, project: Project) -> Assignment | None:
+def _claim(user: AbstractBaseUser, project: Project) -> Assignment | _Reaped | None:
     now = timezone.now()
+    # Reaped leases are committed before claiming: a claim that may wait for an item lock holds no other lock.
+    if _reap(now, project):
+        return REAPED
     current = (Assignment.objects.filter(annotator=user, project=project, status=Assignment.STATUS_LEASED)
                .select_related("item").first())
     if current is not None:
@@ -165,22 +211,42 @@ def _claim(user: AbstractBaseUser, project: Project) -> Assignment | None:
     item = _next_item(user, project)
     if item is None:
         return None
-    slot = _free_slot(item)
-    if slot is None:  # the live count says there is room but every slot is held: refuse rather than over-assign
-        logger.error("item %s has assigned_count %s but no free slot", item.pk, item.assigned_count)
-        return None
+    return _lease(user, project, item, now)
+
+
+def _lease(user: AbstractBaseUser, project: Project, item: Item, now: datetime) -> Assignment:
+    """Insert the lease of a locked item into a free slot and count it on the item."""
     order, rounds = _serving(project, item)
-    assignment = Assignment.objects.create(
-        item=item, project=project, annotator=user, status=Assignment.STATUS_LEASED, slot=slot, leased_at=now,
-        expires_at=now + timedelta(seconds=project.lease_seconds), display_order=order, rounds=rounds,
-    )
-    Item.objects.filter(pk=item.pk).update(assigned_count=F("assigned_count") + 1)
+    assignment = Assignment(item=item, project=project, annotator=user, status=Assignment.STATUS_LEASED,
+                            leased_at=now, expires_at=now + timedelta(seconds=project.lease_seconds),
+                            display_order=order, rounds=rounds)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_LEASE_SQL, {
+                "item": item.pk, "project": project.pk, "annotator": user.pk, "now": now,
+                "expires": assignment.expires_at, "order": json.dumps(order),
+                "rounds": None if rounds is None else json.dumps(rounds),
+            })
+            assignment.pk, assignment.slot = cursor.fetchone()
+        assignment._state.adding = False
+    else:
+        slot = _free_slot(item)
+        if slot is None:  # the live count says there is room but every slot is held: refuse to over-assign
+            raise IntegrityError(f"item {item.pk} has no free slot")
+        assignment.slot = slot
+        assignment.save(force_insert=True)
+        Item.objects.filter(pk=item.pk).update(assigned_count=F("assigned_count") + 1)
     item.assigned_count += 1
     return assignment
 
 
-def _own(user: AbstractBaseUser, assignment_id: int, *, lock: bool) -> Assignment:
-    assignments = Assignment.objects.select_related("project", "item")
+def _own(user: AbstractBaseUser, assignment_id: int, *, lock: bool, guideline: bool = False) -> Assignment:
+    """The user's assignment with its project, item and annotator (optionally locked, and with the version of the
+    project's current guidelines as `guideline_version`), in one query; 404 for anyone else's."""
+    assignments = Assignment.objects.select_related("project", "item", "annotator")
+    if guideline:
+        latest = Guideline.objects.filter(project=OuterRef("project")).order_by("-version").values("version")[:1]
+        assignments = assignments.annotate(guideline_version=Subquery(latest))
     if lock:
         assignments = assignments.select_for_update(of=("self",))
     assignment = assignments.filter(pk=assignment_id, annotator=user).first()
@@ -268,43 +334,41 @@ def assignment_submit(user: AbstractBaseUser, assignment_id: int, payload: Any,
     Validates the payload against the project's kind and runs the writing checks (blocking ones refuse with 400).
     Idempotent: submitting an assignment again returns its annotation, counted once. A lease that expired is
     still accepted while its item has room; once the item went to someone else the submit is refused with 409.
-    Records the guideline version in force, the active time and the display order.
+    Records the guideline version in force, the active time and the display order. One transaction, holding the
+    annotator's own assignment row (so two submits of it run one after the other) while the checks run.
     """
-    seconds = _active_seconds(active_seconds)
-    assignment = _own(user, assignment_id, lock=False)
-    if assignment.status == Assignment.STATUS_SUBMITTED:
-        return Annotation.objects.get(assignment=assignment), False
-    project, item = assignment.project, assignment.item
-    cleaned = payload_clean(project, payload, response_ids=[str(r["id"]) for r in item.responses],
-                            rounds=assignment.rounds)
-    text = written_text(project.kind, cleaned)
-    signature: bytes | None = None
-    if project.kind in Project.WRITING_KINDS:
-        result = writing_checks(project, cleaned)
-        if result.blocking:
-            raise ValidationError(result.blocking[0]["message"], field="payload", extra=result.as_dict())
-        signature = result.signature
-    guideline = project.current_guideline
     with transaction.atomic():
-        assignment = _own(user, assignment_id, lock=True)
+        assignment = _own(user, assignment_id, lock=True, guideline=True)
         if assignment.status == Assignment.STATUS_SUBMITTED:
-            return Annotation.objects.get(assignment=assignment), False
+            annotation = Annotation.objects.defer("signature").get(assignment=assignment)
+            annotation.item, annotation.annotator = assignment.item, assignment.annotator
+            return annotation, False
         if assignment.status == Assignment.STATUS_SKIPPED:
             raise Conflict("you skipped this item")
+        seconds = _active_seconds(active_seconds)
+        project, item = assignment.project, assignment.item
+        cleaned = payload_clean(project, payload, response_ids=[str(r["id"]) for r in item.responses],
+                                rounds=assignment.rounds)
+        signature: bytes | None = None
+        if project.kind in Project.WRITING_KINDS:
+            result = writing_checks(project, cleaned)
+            if result.blocking:
+                raise ValidationError(result.blocking[0]["message"], field="payload", extra=result.as_dict())
+            signature = result.signature if written_text(project.kind, cleaned) else None
         revived = assignment.status == Assignment.STATUS_EXPIRED
         if revived and not _revive(assignment):
             raise Conflict("your lease expired and the item went to someone else")
-        now = timezone.now()
         assignment.status = Assignment.STATUS_SUBMITTED
-        assignment.submitted_at = now
+        assignment.submitted_at = timezone.now()
         if seconds is not None:
             assignment.active_seconds = seconds
         assignment.save(update_fields=["status", "submitted_at", "active_seconds", "slot"])
-        Item.objects.filter(pk=assignment.item_id).update(
+        Item.objects.filter(pk=item.pk).update(
             submitted_count=F("submitted_count") + 1, assigned_count=F("assigned_count") + (1 if revived else 0))
         annotation = Annotation.objects.create(
-            assignment=assignment, item_id=assignment.item_id, project=project, annotator=user, payload=cleaned,
-            guideline_version=guideline.version if guideline else None, active_seconds=assignment.active_seconds,
-            display_order=assignment.display_order, signature=signature if text else None,
+            assignment=assignment, item=item, project=project, annotator=assignment.annotator, payload=cleaned,
+            guideline_version=assignment.guideline_version,  # type: ignore[attr-defined]
+            active_seconds=assignment.active_seconds, display_order=assignment.display_order, signature=signature,
         )
+        quality_refresh_soon(project.pk)  # quality control recomputes the project's figures after the commit
     return annotation, True
