@@ -2,7 +2,8 @@
 
 An export folder holds `card.json` (with the export's `content_hash`) and its rows as JSON Lines and/or Parquet,
 split into `train` and `test`: `train.jsonl`, `train.parquet`, `train-00000-of-00002.parquet`, or the same names
-under `data/` (the Hugging Face layout). When both formats are there Parquet is read (typed columns, faster). A
+under `data/` (the Hugging Face layout the exports app writes: `data/train-00000-of-00001.jsonl`; only `data/` is
+read then, never the removed rows it lists elsewhere). When both formats are there Parquet is read (typed columns, faster). A
 folder with no split names is all `train`. Rows go to trl as they are: the export writes trl's own formats.
 """
 
@@ -56,8 +57,10 @@ def export_open(root: Path) -> ExportFolder:
             card = json.loads(card_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
             raise SpecError(f"{card_path} is not valid JSON: {error}", field="dataset") from None
+    # The exports app writes its rows under data/ (and what it removed elsewhere, e.g. removed/): read data/ only.
+    rows_root = root / "data" if (root / "data").is_dir() else root
     for loader, suffixes in _SUFFIXES.items():
-        candidates = sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith(suffixes)
+        candidates = sorted(p for p in rows_root.rglob("*") if p.is_file() and p.name.endswith(suffixes)
                             and p.name != "card.json")
         if not candidates:
             continue
