@@ -3,8 +3,8 @@
 An export folder holds `card.json` (with the export's `content_hash`) and its rows as JSON Lines and/or Parquet,
 split into `train` and `test`: `train.jsonl`, `train.parquet`, `train-00000-of-00002.parquet`, or the same names
 under `data/` (the Hugging Face layout the exports app writes: `data/train-00000-of-00001.jsonl`; only `data/` is
-read then, never the removed rows it lists elsewhere). When both formats are there Parquet is read (typed columns, faster). A
-folder with no split names is all `train`. Rows go to trl as they are: the export writes trl's own formats.
+read then, never the removed rows it lists elsewhere). When both formats are there Parquet is read (typed columns,
+faster). A folder with no split names is all `train`. Rows go to trl as they are: the export writes trl's own formats.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def test_a_flat_folder_without_split_names_is_all_train_and_bad_json_is_named(tm
     (tmp_path / "rows.jsonl").write_text("{not json\n")
     export = export_open(tmp_path)
     assert export.files["train"] == [tmp_path / "rows.jsonl"] and export.content_hash is None
-    with pytest.raises(SpecError, match="rows.jsonl: not JSON Lines"):
+    with pytest.raises(SpecError, match=r"rows\.jsonl: not JSON Lines"):
         export_check(export, "train", "sft")
 
 
