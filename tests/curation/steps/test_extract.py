@@ -69,6 +69,55 @@ def test_html_becomes_main_text_without_the_page_chrome() -> None:
     assert step.stats.docs_in == 1 and step.stats.kept == 1 and step.stats.chars_in == len(payload.decode("utf-8"))
 
 
+def _article_page_with_chrome_around_the_body() -> bytes:
+    body = "".join(f"<p>{ARTICLE_EN}</p>" for _ in range(3))
+    return (
+        "<html><body><main><article>"
+        "<header><h1>Committee replaces troughs</h1><p>By A. Reporter, 3 March 2026. Share on social media</p>"
+        "</header>"
+        '<figure><img src="t.jpg"><figcaption>The old troughs, photographed in May</figcaption></figure>'
+        f'<div class="image-caption">Photo: Allotment Society</div>{body}'
+        "<footer>Filed under gardening. Copyright 2026 Example Ltd.</footer>"
+        "</article></main></body></html>"
+    ).encode()
+
+
+def test_the_headline_header_footer_and_captions_are_left_out() -> None:
+    # Given an article page with a headline, a byline header, captions and an article footer
+    kept, _, _ = run([html_doc(_article_page_with_chrome_around_the_body())])
+    # Then the text is the body alone
+    text = kept[0]["text"]
+    assert ARTICLE_EN in text
+    for chrome in ("Committee replaces troughs", "By A. Reporter", "photographed in May", "Photo:", "Filed under"):
+        assert chrome not in text
+    assert "extract_fallback" not in kept[0]["signals"]
+
+
+def test_no_skip_elements_keeps_the_headline_and_captions() -> None:
+    kept, _, _ = run([html_doc(_article_page_with_chrome_around_the_body())], skip_elements=())
+
+    assert "Committee replaces troughs" in kept[0]["text"] and "Photo: Allotment Society" in kept[0]["text"]
+
+
+def test_a_page_whose_text_sits_in_a_header_gets_a_second_look() -> None:
+    # Given a page whose only text is inside a <header> (as some one-page sites are built)
+    payload = f"<html><body><header><p>{ARTICLE_EN}</p><p>{ARTICLE_EN}</p></header></body></html>".encode()
+    # When it is extracted
+    kept, removed, _ = run([html_doc(payload)])
+    # Then the skips are dropped for this page rather than the page's text
+    assert removed == []
+    assert ARTICLE_EN in kept[0]["text"]
+    assert kept[0]["signals"]["extract_fallback"] == "skipped_too_much"
+
+
+def test_skip_elements_must_be_css_selectors() -> None:
+    assert build_step("extract", {"skip_elements": ["h1", "nav.menu"]}).params.skip_elements == ("h1", "nav.menu")
+    with pytest.raises(RecipeError, match="not a CSS selector"):
+        build_step("extract", {"skip_elements": ["h1", "p[["]})
+    with pytest.raises(RecipeError, match="not one string"):
+        build_step("extract", {"skip_elements": "h1"})
+
+
 def test_text_documents_pass_through_unchanged_and_count_as_kept() -> None:
     doc: Document = {"id": "t1", "text": "already text", "source": {"file": "a.jsonl", "line": 1}}
 
@@ -115,10 +164,10 @@ def test_a_payload_over_max_html_bytes_is_removed_as_html_too_large() -> None:
 def test_an_extractor_error_removes_only_that_document(monkeypatch: pytest.MonkeyPatch) -> None:
     real = extract.extract_with_resiliparse
 
-    def failing(html: str, signals: dict[str, object] | None = None) -> str:
+    def failing(html: str, signals: dict[str, object] | None = None, *options: object) -> str:
         if "boom" in html:
             raise RuntimeError("parser exploded")
-        return real(html, signals)
+        return real(html, signals, *options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(extract, "extract_with_resiliparse", failing)
 
@@ -157,7 +206,7 @@ def spin(cpu_seconds: float, finished: list[bool]) -> str:
 
 def test_a_document_over_the_time_limit_is_interrupted_and_removed(monkeypatch: pytest.MonkeyPatch) -> None:
     finished: list[bool] = []
-    monkeypatch.setattr(extract, "extract_with_resiliparse", lambda html, signals=None: spin(30.0, finished))
+    monkeypatch.setattr(extract, "extract_with_resiliparse", lambda html, signals=None, *options: spin(30.0, finished))
 
     kept, removed, _ = run([html_doc(page(ARTICLE_EN).encode())], timeout_seconds=0.2)
 
@@ -179,7 +228,7 @@ def test_the_time_limit_leaves_no_timer_or_handler_behind(monkeypatch: pytest.Mo
 
 def test_off_the_main_thread_the_time_limit_is_enforced_after_the_fact(monkeypatch: pytest.MonkeyPatch) -> None:
     finished: list[bool] = []
-    monkeypatch.setattr(extract, "extract_with_resiliparse", lambda html, signals=None: spin(0.3, finished))
+    monkeypatch.setattr(extract, "extract_with_resiliparse", lambda html, signals=None, *options: spin(0.3, finished))
     result: dict[str, object] = {}
 
     def work() -> None:
@@ -322,7 +371,7 @@ def test_real_gbk_and_windows_1251_pages_decode_without_mojibake(shared_data: Pa
     assert "企业公告" in meta_only["text"] and "上海特舟实业有限公司" in meta_only["text"]
     russian = by_url["http://01spb.ru/company/"]
     assert russian["source"]["charset"] == "cp1251"
-    assert "О компании" in russian["text"] and "пожарной безопасности" in russian["text"]
+    assert "узкоспециализированное предприятие" in russian["text"] and "пожарной безопасности" in russian["text"]
     legacy = [doc for doc in kept if doc["source"]["charset"] in ("gbk", "gb18030")]
     assert len(legacy) >= 6
     for doc in legacy:
