@@ -17,16 +17,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import can_manage_annotation
 from annotation.access_quality import access_annotation_to_review, access_project_quality, access_project_to_review
 from annotation.csp import csp_protected
+from annotation.forms_quality import QualitySettingsForm
+from annotation.models import Project
 from annotation.selectors_quality import annotation_reviews, effective_payload, review_queue
-from annotation.services.quality import review_submit
+from annotation.services.quality import (
+    gold_items_prepare,
+    gold_promote_unanimous,
+    quality_settings_get,
+    quality_settings_update,
+    review_submit,
+)
 from annotation.tasks_quality import project_quality_refresh_task
 from core.errors import ValidationError
+from core.forms import form_apply
 
 FLAG_LABELS = {
     "too_fast": gettext_lazy("Too fast"),
@@ -76,12 +85,10 @@ def quality_strings() -> dict[str, Any]:
     }
 
 
-@login_required
-@csp_protected
-@require_GET
-def project_quality(request: HttpRequest, project_id: int) -> HttpResponse:
-    """The manager's quality dashboard of one project."""
-    project = access_project_quality(request.user, project_id)
+def _dashboard(request: HttpRequest, project: Project, form: QualitySettingsForm | None = None,
+               status: int = 200) -> HttpResponse:
+    if form is None:
+        form = QualitySettingsForm(initial=QualitySettingsForm.initial_for(project, quality_settings_get(project)))
     page_data = {
         "project_id": project.pk,
         "quality_url": reverse("api-project-quality", kwargs={"project_id": project.pk}),
@@ -90,7 +97,42 @@ def project_quality(request: HttpRequest, project_id: int) -> HttpResponse:
         "strings": quality_strings(),
     }
     return render(request, "annotation/quality/dashboard.html",
-                  {"project": project, "page_data": page_data, "nav": "annotation-projects", "tab": "quality"})
+                  {"project": project, "page_data": page_data, "nav": "annotation-projects", "tab": "quality",
+                   "settings_form": form}, status=status)
+
+
+@login_required
+@csp_protected
+@require_GET
+def project_quality(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The manager's quality dashboard of one project."""
+    return _dashboard(request, access_project_quality(request.user, project_id))
+
+
+@login_required
+@csp_protected
+@require_POST
+def project_quality_settings(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Save the project's quality-control settings; a bad value is shown on its field."""
+    project = access_project_quality(request.user, project_id)
+    form = QualitySettingsForm(request.POST)
+    if form.is_valid() and form_apply(form, lambda: quality_settings_update(project, form.cleaned_data)):
+        messages.success(request, _("Settings saved. They apply from the next recomputation."))
+        return redirect("annotation:project-quality", project_id=project.pk)
+    return _dashboard(request, project, form, status=400)
+
+
+@login_required
+@csp_protected
+@require_POST
+def project_gold_promote(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Make gold items of the finished items every annotator agreed on."""
+    project = access_project_quality(request.user, project_id)
+    promoted = gold_promote_unanimous(project, max(2, project.overlap))
+    gold_items_prepare(project)
+    messages.success(request, ngettext("%(count)d item is now a gold item.", "%(count)d items are now gold items.",
+                                       promoted) % {"count": promoted})
+    return redirect("annotation:project-quality", project_id=project.pk)
 
 
 @login_required

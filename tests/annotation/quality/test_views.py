@@ -91,3 +91,50 @@ def test_review_form_says_why_bad_json_was_refused(routed_project: Any) -> None:
     assert response.status_code == 400
     assert b"not valid JSON" in response.content
     assert not Review.objects.exists()
+
+
+def _settings(**changes: Any) -> dict[str, Any]:
+    values = {"gold_rate": "0.1", "agreement_threshold": "0.6", "max_overlap": "4", "likert_tolerance": "1",
+              "ranking_min_tau": "0.5", "min_active_seconds": "4", "min_gold_accuracy": "0.8", "min_tasks": "12",
+              "weight_by_trust": "on"}
+    values.update(changes)
+    return values
+
+
+def test_manager_saves_the_quality_settings(routed_project: Any) -> None:
+    client = _client(UserFactory(username="set-manager", role="manager"))
+
+    response = client.post(f"/annotation/projects/{routed_project.pk}/quality/settings/", _settings())
+
+    assert response.status_code == 302
+    routed_project.refresh_from_db()
+    settings = routed_project.quality_settings
+    assert (routed_project.gold_rate, routed_project.agreement_threshold, routed_project.max_overlap) == (0.1, 0.6, 4)
+    assert (settings.likert_tolerance, settings.min_tasks, settings.weight_by_trust) == (1, 12, True)
+
+
+def test_a_bad_setting_is_shown_on_its_field_and_nothing_changes(routed_project: Any) -> None:
+    client = _client(UserFactory(username="bad-set-manager", role="manager"))
+
+    # max_overlap below the project's overlap (3): refused by the service, shown on the field
+    response = client.post(f"/annotation/projects/{routed_project.pk}/quality/settings/", _settings(max_overlap="2"))
+
+    assert response.status_code == 400
+    assert b'data-field="max_overlap"' in response.content and b"has-error" in response.content
+    routed_project.refresh_from_db()
+    assert routed_project.max_overlap == 3 and routed_project.gold_rate == 0.0
+
+
+def test_promote_button_makes_gold_of_unanimous_items() -> None:
+    project = make_project("label", overlap=2, max_overlap=2)
+    users = make_users(2, "pr", project)
+    agreed = make_item(project, "agreed")
+    for user in users:
+        annotate(agreed, user, {"labels": ["good"]})
+    client = _client(UserFactory(username="gold-manager", role="manager"))
+
+    response = client.post(f"/annotation/projects/{project.pk}/quality/gold/", follow=True)
+
+    agreed.refresh_from_db()
+    assert agreed.is_gold and agreed.expected == {"labels": ["good"]}
+    assert b"1 item is now a gold item." in response.content
