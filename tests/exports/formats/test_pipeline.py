@@ -16,7 +16,7 @@ from exports.formats.split import PromptGroups
 from tests.support.export_records import ranking_item, response_item
 
 
-def _export(items: list[ItemRecord], out: Path, **options: Any) -> dict[str, Any]:
+def _export(items: list[ItemRecord], out: Path | str, **options: Any) -> dict[str, Any]:
     spec = ExportSpec(**{"format": "reward", "merge": "consensus", **options})
     stats = BuildStats()
     result = run_export(spec, item_rows(items, spec, stats), stats, str(out), name="test", command="test")
@@ -193,3 +193,18 @@ def test_the_readme_is_a_dataset_card_whose_configs_load(tmp_path: Path) -> None
     # the folder itself loads through the card's configs
     loaded = datasets.load_dataset(str(tmp_path / "out"), cache_dir=str(tmp_path / "cache"))
     assert loaded["test"].num_rows == card["splits"]["test"]["rows"]
+
+
+def test_an_export_to_an_object_store_url_holds_the_same_rows_and_hash(tmp_path: Path) -> None:
+    import fsspec
+
+    items = [_ranked(n, p) for n, p in enumerate(PROMPTS[:6])]
+    local = _export(items, tmp_path / "local", test_fraction=0.3)
+    remote = _export(items, "memory://bucket/exports/reward/v1", test_fraction=0.3)
+    assert remote["content_hash"] == local["content_hash"]
+    fs = fsspec.filesystem("memory")
+    names = sorted(path.rsplit("/", 1)[-1] for path in fs.ls("/bucket/exports/reward/v1/data", detail=False))
+    assert names == sorted(p.name for p in (tmp_path / "local" / "data").iterdir())
+    with fs.open("/bucket/exports/reward/v1/card.json", "rb") as handle:
+        assert json.load(handle)["splits"] == local["splits"]
+    assert not [p for p in fs.find("/bucket") if ".tmp-" in p]
