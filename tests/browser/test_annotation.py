@@ -414,3 +414,32 @@ def test_instruction_formats_few_shot_chain_of_thought_and_multi_turn(page: Page
     assert payloads["chain_of_thought"]["reasoning"].startswith("A day has 24 × 60")
     assert payloads["multi_turn"] == {"instruction": "And 13 squared?", "category": "math", "turns": [
         {"role": "user", "content": "What is 12 squared?"}, {"role": "assistant", "content": "144."}]}
+
+
+def _clock_seconds(page: Page) -> int:
+    minutes, seconds = (page.locator("#active-clock").text_content() or "0:00").split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+def test_a_break_is_suggested_and_idle_time_is_left_out(page: Page, live_server: Any) -> None:
+    # given a project that suggests a break after one minute of work, and the page's clock under the test's control
+    annotator = annotator_user()
+    project = project_with_items("likert", qa_items(1, responses=1), members=(annotator,), break_after_minutes=1)
+    _log_in(page, live_server.url, "annotator")
+    page.clock.install()
+    _open_task(page, live_server.url, project)
+
+    # when the person works (a key every 20 seconds) for 80 seconds
+    for _ in range(4):
+        page.keyboard.press("ArrowDown")
+        page.clock.run_for("00:20")
+
+    # then after a minute of work the break is suggested, and the clock stands still during the break
+    expect(page.locator("#break-dialog")).to_be_visible()
+    assert 58 <= _clock_seconds(page) <= 61
+    page.get_by_role("button", name="Continue").click()
+
+    # when they then do nothing for two minutes, only the first minute (the idle limit) counts
+    page.clock.run_for("02:00")
+    expect(page.locator("#clock-state")).to_have_text("paused")
+    assert 117 <= _clock_seconds(page) <= 122

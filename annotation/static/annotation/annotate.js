@@ -150,7 +150,8 @@
     var elapsed = Math.min(now - clock.lastTick, 2000) / 1000;  // a sleeping laptop does not count
     clock.lastTick = now;
     var visible = document.visibilityState === "visible";
-    var active = Boolean(state.assignment) && visible && clock.windowFocused && now - clock.lastInput < IDLE_MS;
+    var active = Boolean(state.assignment) && visible && clock.windowFocused && !breakDialog.open &&
+      now - clock.lastInput < IDLE_MS;
     if (active) {
       clock.taskSeconds += elapsed;
       clock.sinceBreak += elapsed;
@@ -167,7 +168,8 @@
     }
   }
 
-  ["keydown", "pointerdown", "pointermove", "wheel", "input", "focusin", "scroll", "touchstart"].forEach(function (type) {
+  // What a person does; not "focusin", which the page's own dialogs and redraws cause without anyone there.
+  ["keydown", "pointerdown", "pointermove", "wheel", "input", "scroll", "touchstart"].forEach(function (type) {
     window.addEventListener(type, markActivity, { capture: true, passive: true });
   });
   window.addEventListener("focus", function () { clock.windowFocused = true; markActivity(); });
