@@ -31,7 +31,8 @@ def generate_answers(model_dir: Path, prompts: Sequence[Prompt], *, batch_size: 
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), padding_side="left")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(str(model_dir)).to(device).eval()
+    model: Any = AutoModelForCausalLM.from_pretrained(str(model_dir))
+    model = model.to(device).eval()
     answers: list[str] = []
     for start in range(0, len(prompts), batch_size):
         batch = [prompt_messages(p) for p in prompts[start:start + batch_size]]

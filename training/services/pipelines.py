@@ -24,8 +24,8 @@ from training.services.runs import run_submit
 
 # The stages of each pipeline kind, in order: (run kind, the stages its model and reward come from).
 STAGES: dict[str, list[str]] = {
-    Pipeline.Kind.RLHF: ["sft", "reward", "ppo"],
-    Pipeline.Kind.DPO: ["sft", "dpo"],
+    "rlhf": ["sft", "reward", "ppo"],
+    "dpo": ["sft", "dpo"],
 }
 
 
@@ -114,7 +114,7 @@ def pipeline_cancel(user: AbstractBaseUser, pipeline_id: int) -> Pipeline:
     pipeline = access_pipeline(user, pipeline_id)
     if pipeline.status != Pipeline.Status.RUNNING:
         raise Conflict(_("pipeline %(id)s has already finished") % {"id": pipeline.pk})
-    pipeline_stop(pipeline.pk, Pipeline.Status.CANCELLED)
+    pipeline_stop(pipeline.pk, str(Pipeline.Status.CANCELLED))
     pipeline.refresh_from_db()
     return pipeline
 

@@ -151,7 +151,7 @@ def run_cancel(user: AbstractBaseUser, run_id: int) -> Run:
         if run.status == Run.Status.CANCELLED and run.pipeline_id:
             from training.services.pipelines import pipeline_stop
 
-            pipeline_stop(run.pipeline_id, Pipeline.Status.CANCELLED)
+            pipeline_stop(run.pipeline_id, str(Pipeline.Status.CANCELLED))
     return run
 
 
@@ -325,7 +325,7 @@ def run_fail(run_id: int, worker: str, error: str) -> None:
         run.lease_expires_at = None
         run.save(update_fields=["status", "error", "finished_at", "lease_owner", "lease_expires_at"])
     if run.pipeline_id:
-        pipeline_stop(run.pipeline_id, Pipeline.Status.FAILED)
+        pipeline_stop(run.pipeline_id, str(Pipeline.Status.FAILED))
 
 
 def run_stopped(run_id: int, worker: str) -> None:
@@ -342,7 +342,7 @@ def run_stopped(run_id: int, worker: str) -> None:
         run.lease_expires_at = None
         run.save(update_fields=["status", "finished_at", "lease_owner", "lease_expires_at"])
     if run.pipeline_id:
-        pipeline_stop(run.pipeline_id, Pipeline.Status.CANCELLED)
+        pipeline_stop(run.pipeline_id, str(Pipeline.Status.CANCELLED))
 
 
 def runs_reap(now: datetime | None = None) -> list[int]:

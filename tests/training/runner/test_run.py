@@ -155,3 +155,19 @@ def test_runner_imports_without_django() -> None:
             "assert 'django' not in sys.modules, sorted(m for m in sys.modules if m.startswith('django'))")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=300,
                    env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
+
+
+def test_rloo_trains_the_sft_policy_against_the_reward_run(
+        sft_output: tuple[Path, Recorder], reward_output: tuple[Path, Recorder], demo_exports: dict[str, Path],
+        tmp_path: Path) -> None:
+    """The upgrade path from PPO: RLOO with the reward run's model as the reward function."""
+    recorder = Recorder()
+    spec = RunSpec(RunKind.RLOO, dataset=demo_exports["ppo"], model=sft_output[0], output=tmp_path / "rloo",
+                   reward_model=reward_output[0],
+                   hyper=Hyperparameters.from_mapping({"max_steps": 2, "per_device_batch_size": 4,
+                                                       "num_generations": 2, "response_length": 8,
+                                                       "learning_rate": 1e-5, "save_steps": 50}))
+    result = run_training(spec, recorder.hooks())
+    assert result.global_step == 2
+    assert len(recorder.series("score")) == 2
+    assert (tmp_path / "rloo" / "model.safetensors").is_file()

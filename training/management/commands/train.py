@@ -34,7 +34,7 @@ class Command(BaseCommand):
     help = "Train a model with trl on an export: SFT, reward model, DPO, PPO or RLOO."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--kind", required=True, choices=[k.value for k in Run.Kind])
+        parser.add_argument("--kind", required=True, choices=Run.Kind.values)
         parser.add_argument("--dataset", required=True, help="export folder")
         parser.add_argument("--model", required=True, help="model folder, or a run id (run:ID)")
         parser.add_argument("--reward-run", help="ppo/rloo: the reward model's run id")
