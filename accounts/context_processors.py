@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from accounts.roles import ANNOTATOR, can_curate, can_manage_annotation, user_has_role
+from accounts.roles import ANNOTATOR, can_curate, can_manage_annotation, can_train, user_has_role
 
 
 def roles(request: HttpRequest) -> dict[str, bool]:
     return {
         "can_curate": can_curate(request.user),
         "can_manage_annotation": can_manage_annotation(request.user),
+        "can_train": can_train(request.user),
         # Annotators, and anyone (a manager, a reviewer) made a member of a project, see the annotator's pages.
         "can_annotate": user_has_role(request.user, ANNOTATOR) or _has_annotation_membership(request),
     }

@@ -37,7 +37,9 @@ def test_run_page_draws_a_chart_per_logged_metric(page: Page, live_server: Any, 
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     _log_in(page, live_server.url)
-    page.goto(f"{live_server.url}/training/runs/{finished_run.pk}/")
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Training runs").click()  # the trainer's nav entry
+    page.get_by_role("link", name=f"#{finished_run.pk}").click()
     loss = page.locator("figure[data-metric=loss]")
     expect(loss).to_be_visible()
     expect(loss.locator("h3")).to_have_text("Loss")
