@@ -245,7 +245,7 @@ def _project_page(request: HttpRequest, project: Project, **extra: Any) -> HttpR
         "nav": "annotation-projects",
         **extra,
     }
-    return render(request, "annotation/project_detail.html", context, status=extra.get("status", 200))
+    return render(request, "annotation/project_detail.html", context)
 
 
 @manager_required
