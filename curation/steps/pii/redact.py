@@ -3,6 +3,20 @@
 `find_pii(text)` returns non-overlapping spans with offsets into `text`; `redact(text, spans)` replaces them.
 Annotation calls both on what people write; the `pii` step calls the same pieces on batches of documents.
 
+Whose names. A person's name is personal data where it identifies someone private: next to their e-mail address,
+phone number, ID number or account, and in what people type into annotation projects. A name in news or in an
+encyclopaedia ("special advisor to chief executive Donald Tsang") is a public figure's, and knowledge a model
+should learn; and NER also mislabels organisations as people ("<PERSON> said it was close to a deal with
+Barclays", where the name was a bank). So names have a scope (`NAME_SCOPES`):
+- "near_identifiers": names are searched only in windows of `name_window_chars` characters (default 200: a
+  sentence or two either side, widened to the nearest space) around each identifying span (`IDENTIFYING_TYPES`:
+  ways to reach a person and numbers that identify one; not IP addresses or secrets), and the name finder runs
+  only on those windows: a text without identifiers costs no NER at all. The `pii` step's default.
+- "everywhere": every name the finder sees. `find_pii`'s default, because annotation checks call it on text
+  people type (a name typed into a task is about someone), and what a recipe asks for when every name must go.
+bench/pii.py measures both on the labelled sets (names next to identifiers are still found) and on BBC news
+(public figures' names are kept).
+
 Overlaps. Recognisers may claim overlapping text (an 18-digit resident ID that also passes Luhn, a number after
 "QQ:" that is also a mobile number, a name inside an e-mail address). `resolve_overlaps` keeps, greedily: structured
 hits before names (a statistical guess never cuts a validated number), then the longest span, then the more
@@ -48,6 +62,15 @@ from curation.steps.pii.recognizers import (
     WECHAT,
     find_structured,
 )
+
+NAMES_NEAR_IDENTIFIERS = "near_identifiers"
+NAMES_EVERYWHERE = "everywhere"
+NAME_SCOPES = (NAMES_NEAR_IDENTIFIERS, NAMES_EVERYWHERE)
+DEFAULT_NAME_WINDOW = 200
+# A window edge moves out to the nearest space within this many characters, so a name is not cut in two.
+_WINDOW_WIDEN = 40
+# Ways to reach a person and numbers that identify one: a name next to these is someone's.
+IDENTIFYING_TYPES = frozenset({EMAIL, PHONE, ID_NUMBER, PASSPORT, SSN, CARD, IBAN, QQ, WECHAT})
 
 MODE_PLACEHOLDER = "placeholder"
 MODE_PSEUDONYM = "pseudonym"
@@ -126,8 +149,81 @@ def structured_spans(text: str, types: Collection[str] = STRUCTURED_TYPES) -> li
     return [{"type": kind, "start": start, "end": end} for kind, start, end in find_structured(text, wanted)]
 
 
-def name_spans(found: name_finders.NameResult) -> list[PiiSpan]:
-    return [{"type": PERSON, "start": start, "end": end} for start, end in found.spans]
+def name_spans(found: name_finders.NameResult, offset: int = 0) -> list[PiiSpan]:
+    return [{"type": PERSON, "start": offset + start, "end": offset + end} for start, end in found.spans]
+
+
+def check_name_scope(scope: str, window: int) -> None:
+    """Raise ValueError for an unknown name scope or a negative window."""
+    if scope not in NAME_SCOPES:
+        raise ValueError(f"names_scope must be one of {', '.join(NAME_SCOPES)}, not {scope!r}")
+    if window < 0:
+        raise ValueError("name_window_chars must be >= 0")
+
+
+def name_windows(text: str, spans: Iterable[PiiSpan], window: int = DEFAULT_NAME_WINDOW) -> list[tuple[int, int]]:
+    """Return the sorted, merged ranges of `text` within `window` characters of an identifying span.
+
+    Each edge moves out to the nearest whitespace within `_WINDOW_WIDEN` characters (so an English name at the
+    edge stays whole; Chinese has no spaces and keeps the plain edge).
+    """
+    ranges: list[tuple[int, int]] = []
+    for span in sorted((s for s in spans if s["type"] in IDENTIFYING_TYPES), key=lambda s: s["start"]):
+        start, end = max(0, span["start"] - window), min(len(text), span["end"] + window)
+        if start > 0:
+            space = text.rfind(" ", max(0, start - _WINDOW_WIDEN), start)
+            start = space + 1 if space != -1 else (0 if start <= _WINDOW_WIDEN else start)
+        if end < len(text):
+            space = text.find(" ", end, end + _WINDOW_WIDEN)
+            end = space if space != -1 else (len(text) if len(text) - end <= _WINDOW_WIDEN else end)
+        if ranges and start <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], end))
+        else:
+            ranges.append((start, end))
+    return ranges
+
+
+def scoped_name_spans(
+    texts: Sequence[str],
+    languages: Sequence[str | None],
+    structured: Sequence[Sequence[PiiSpan]],
+    *,
+    scope: str = NAMES_EVERYWHERE,
+    window: int = DEFAULT_NAME_WINDOW,
+    en_model: str = name_finders.DEFAULT_EN_MODEL,
+    zh_backend: str = name_finders.DEFAULT_ZH_BACKEND,
+    max_chars: int = name_finders.DEFAULT_MAX_CHARS,
+) -> list[tuple[list[PiiSpan], bool]]:
+    """Find the names in each text that `scope` covers, with one name-finder call for all texts.
+
+    Return, per text, its PERSON spans (offsets into the text) and whether the search stopped at `max_chars`.
+    With "near_identifiers" only the windows around each text's identifying spans in `structured` are searched.
+    """
+    if scope == NAMES_EVERYWHERE:
+        found = name_finders.find_names(texts, languages, en_model=en_model, zh_backend=zh_backend, max_chars=max_chars)
+        return [(name_spans(result), result.truncated) for result in found]
+    pieces: list[str] = []
+    piece_languages: list[str | None] = []
+    owners: list[tuple[int, int]] = []  # (text index, offset of the piece in it)
+    for index, (text, language) in enumerate(zip(texts, languages, strict=True)):
+        if language is None:
+            continue
+        for start, end in name_windows(text[:max_chars], structured[index], window):
+            pieces.append(text[start:end])
+            piece_languages.append(language)
+            owners.append((index, start))
+    results: list[tuple[list[PiiSpan], bool]] = [([], False) for _ in texts]
+    if not pieces:
+        return results
+    found = name_finders.find_names(
+        pieces, piece_languages, en_model=en_model, zh_backend=zh_backend, max_chars=max_chars
+    )
+    for (index, offset), result in zip(owners, found, strict=True):
+        results[index][0].extend(name_spans(result, offset))
+    return [
+        (sorted(spans, key=lambda span: span["start"]), len(texts[i]) > max_chars)
+        for i, (spans, _) in enumerate(results)
+    ]
 
 
 def find_pii(
@@ -139,22 +235,34 @@ def find_pii(
     name_model: str = name_finders.DEFAULT_EN_MODEL,
     zh_names: str = name_finders.DEFAULT_ZH_BACKEND,
     max_chars_for_ner: int = name_finders.DEFAULT_MAX_CHARS,
+    names_scope: str = NAMES_EVERYWHERE,
+    name_window_chars: int = DEFAULT_NAME_WINDOW,
 ) -> list[PiiSpan]:
     """Return the personal data in `text` as non-overlapping spans sorted by start, offsets into `text`.
 
     `lang` is a language code ("en", "zh", "zh-Hans" ...); without one the script decides which name finder runs.
     `types` limits the search (default: every type); `names=False` skips the name finders, which cost far more
-    than everything else. Names are searched in the first `max_chars_for_ner` characters only.
+    than everything else. Names are searched in the first `max_chars_for_ner` characters only, and where
+    `names_scope` says (module docstring): "everywhere" (the default, for text people type) or
+    "near_identifiers" (within `name_window_chars` of an identifier, for published text).
     """
     wanted = check_types(types)
+    check_name_scope(names_scope, name_window_chars)
     spans = structured_spans(text, wanted)
     if names and PERSON in wanted and text:
         language = name_finders.name_language(text, lang)
         if language is not None:
-            (found,) = name_finders.find_names(
-                [text], [language], en_model=name_model, zh_backend=zh_names, max_chars=max_chars_for_ner
+            ((found, _),) = scoped_name_spans(
+                [text],
+                [language],
+                [spans],
+                scope=names_scope,
+                window=name_window_chars,
+                en_model=name_model,
+                zh_backend=zh_names,
+                max_chars=max_chars_for_ner,
             )
-            spans.extend(name_spans(found))
+            spans.extend(found)
     return resolve_overlaps(spans)
 
 

