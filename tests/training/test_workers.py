@@ -66,3 +66,30 @@ def test_a_run_whose_worker_is_killed_resumes_from_its_checkpoint_on_another_wor
     resumed_step = int(run.resumed_from.rsplit("-", 1)[1])
     assert 5 <= resumed_step <= killed_at
     assert list(RunMetric.objects.filter(run=run).values_list("step", flat=True)) == list(range(1, 151))
+
+
+def test_cancelling_a_running_run_stops_it_at_a_step_without_a_final_model(
+        celery_workers: Callable[..., WorkerProcess], tiny_model: Path, demo_exports: dict[str, Path]) -> None:
+    from accounts.services import user_ensure
+    from training.services.runs import run_cancel
+
+    trainer = user_ensure("trainer", "pw-trainer-1", role="trainer")
+    worker = celery_workers("trainer", queues="training")
+    run = run_submit(trainer, kind="sft", dataset=str(demo_exports["sft"]), base_model=str(tiny_model),
+                     hyperparameters={"max_steps": 1000, "save_steps": 1000})
+
+    def started() -> bool:
+        run.refresh_from_db()
+        return run.global_step >= 3
+
+    wait_for(started, 240, "the run to start training", [worker])
+    run_cancel(trainer, run.pk)
+
+    def stopped() -> bool:
+        run.refresh_from_db()
+        return run.is_finished
+
+    wait_for(stopped, 60, "the run to stop", [worker])
+    assert run.status == Run.Status.CANCELLED
+    assert run.global_step < 1000
+    assert not (Path(run.output_path) / "model.safetensors").exists()
