@@ -32,7 +32,6 @@ from annotation.access import (
 from annotation.models import Membership, Project
 from annotation.services import assignments, items, members, projects
 from annotation.services.checks import writing_checks
-from annotation.services.payloads import payload_clean
 from core.errors import NotFound, ValidationError
 from curation.models import Job
 
@@ -296,8 +295,13 @@ class CheckView(APIView):
         project: Project = assignment.project
         if project.kind not in Project.WRITING_KINDS:
             return Response({"warnings": [], "blocking": []})
-        cleaned = payload_clean(project, form.validated_data["payload"])
-        return Response(writing_checks(project, cleaned).as_dict())
+        # A draft being typed need not be a complete payload yet (a few-shot instruction without its examples):
+        # only the written text has to be text.
+        draft = form.validated_data["payload"]
+        if not isinstance(draft, dict) or not all(isinstance(draft.get(k, ""), str)
+                                                  for k in ("instruction", "response", "reasoning")):
+            raise ValidationError("payload must be an object whose written fields are text", field="payload")
+        return Response(writing_checks(project, draft).as_dict())
 
 
 urlpatterns = [

@@ -282,3 +282,17 @@ def test_project_lists_show_annotators_only_their_projects(two_projects, api_cli
     assert [p["id"] for p in mine["results"]] == [two_projects["mine"].pk]
     assert everything["count"] == Project.objects.count() == 2
     assert creating.status_code == 403
+
+
+@pytest.mark.django_db
+def test_check_runs_on_a_draft_that_is_not_a_complete_payload_yet(make_project, make_annotators, api_client_for):
+    project = make_project("instruction", items=1, instruction_format="few_shot", min_length=30, pii_policy="off")
+    (user,) = make_annotators(1, project)
+    api = api_client_for(user)
+    lease = _post(api, f"/api/v1/projects/{project.pk}/assignments/next/").json()
+
+    checked = _post(api, f"/api/v1/assignments/{lease['id']}/check/", {"payload": {"instruction": "Too short"}})
+    refused = _post(api, f"/api/v1/assignments/{lease['id']}/check/", {"payload": {"instruction": 42}})
+
+    assert checked.status_code == 200 and [b["code"] for b in checked.json()["blocking"]] == ["too_short"]
+    assert refused.status_code == 400
