@@ -141,3 +141,23 @@ def test_run_page_loads_its_chart_script_from_static_files_under_a_csp(
     assert "training/vendor/uPlot.iife.min.js" in html and f'data-api="/api/v1/runs/{run_id}/"' in html
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert "<script>" not in html
+
+
+def test_the_new_run_and_new_pipeline_forms_queue_work_and_show_errors_in_place(
+        client: Any, trainer: Any, tiny_model: Path, demo_exports: dict[str, Path]) -> None:
+    client.force_login(trainer)
+    response = client.post("/training/runs/new/", {"kind": "sft", "dataset": str(demo_exports["sft"]),
+                                                   "base_model": str(tiny_model), "hyperparameters": "{}"})
+    run = Run.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/training/runs/{run.pk}/"
+    bad = client.post("/training/runs/new/", {"kind": "dpo", "dataset": str(demo_exports["sft"]),
+                                              "base_model": str(tiny_model), "hyperparameters": "{}"})
+    assert bad.status_code == 200 and "prompt/chosen/rejected" in bad.content.decode()
+    response = client.post("/training/pipelines/", {
+        "kind": "dpo", "name": "d", "base_model": str(tiny_model), "sft": str(demo_exports["sft"]),
+        "dpo": str(demo_exports["dpo"]), "hyperparameters": '{"dpo": {"beta": 0.2}}'})
+    pipeline = Pipeline.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/training/pipelines/{pipeline.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "SFT → DPO" in page and page.count("/training/runs/") >= 2
+    assert Run.objects.get(pipeline=pipeline, kind="dpo").hyperparameters["beta"] == 0.2

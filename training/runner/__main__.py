@@ -67,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # under accelerate launch, the main process reports
     print(json.dumps({"output": str(result.output), "global_step": result.global_step,
                       "resumed_from": result.resumed_from, "content_hash": result.content_hash,
                       "final_metrics": result.final_metrics}, ensure_ascii=False))
