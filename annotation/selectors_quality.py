@@ -71,22 +71,27 @@ def annotator_rows(project: Project) -> list[dict[str, Any]]:
     whether they are paused (live), worst trust first so the people to look at come first."""
     paused = dict(Membership.objects.filter(project=project).values_list("user_id", "paused"))
     rows = []
-    for quality in AnnotatorQuality.objects.filter(project=project).select_related("annotator"):
-        figures = quality.figures or {}
+    # Plain values, not model instances: a project has hundreds of annotators and this is on every dashboard load.
+    for quality in AnnotatorQuality.objects.filter(project=project).values(
+        "annotator_id", "annotator__username", "n_tasks", "active_seconds", "median_active_seconds", "gold_n",
+        "gold_correct", "gold_accuracy", "gold_wilson_low", "gold_wilson_high", "agreement_rate", "agreement_alpha",
+        "agreement_items", "trust", "flags", "figures",
+    ):
+        figures = quality["figures"] or {}
         rows.append({
-            "user_id": quality.annotator_id,
-            "username": quality.annotator.get_username(),
-            "paused": paused.get(quality.annotator_id, False),
-            "tasks": quality.n_tasks,
-            "active_seconds": quality.active_seconds,
-            "median_active_seconds": quality.median_active_seconds,
-            "gold": {"n": quality.gold_n, "correct": quality.gold_correct, "accuracy": quality.gold_accuracy,
-                     "wilson_low": quality.gold_wilson_low, "wilson_high": quality.gold_wilson_high},
-            "agreement": {"rate": quality.agreement_rate, "versus_others": quality.agreement_alpha,
-                          "items": quality.agreement_items},
-            "trust": quality.trust,
+            "user_id": quality["annotator_id"],
+            "username": quality["annotator__username"],
+            "paused": paused.get(quality["annotator_id"], False),
+            "tasks": quality["n_tasks"],
+            "active_seconds": quality["active_seconds"],
+            "median_active_seconds": quality["median_active_seconds"],
+            "gold": {"n": quality["gold_n"], "correct": quality["gold_correct"], "accuracy": quality["gold_accuracy"],
+                     "wilson_low": quality["gold_wilson_low"], "wilson_high": quality["gold_wilson_high"]},
+            "agreement": {"rate": quality["agreement_rate"], "versus_others": quality["agreement_alpha"],
+                          "items": quality["agreement_items"]},
+            "trust": quality["trust"],
             "trust_inputs": (figures.get("trust") or {}),
-            "flags": quality.flags,
+            "flags": quality["flags"],
             "position": figures.get("position"),
             "length": figures.get("length"),
             "likert_top_share": figures.get("likert_top_share"),
@@ -96,22 +101,36 @@ def annotator_rows(project: Project) -> list[dict[str, Any]]:
     return rows
 
 
-def project_counts(project: Project) -> dict[str, int]:
+def item_counts(project: Project) -> dict[str, int]:
+    """Items, gold items and finished items (every wanted annotation in) of the project."""
     counts = Item.objects.filter(project=project).aggregate(
         items=Count("id"),
         gold=Count("id", filter=Q(is_gold=True)),
         finished=Count("id", filter=Q(submitted_count__gte=F("target_overlap"))),
     )
-    counts["annotations"] = Annotation.objects.filter(project=project).count()
-    counts["needs_review"] = ItemConsensus.objects.filter(project=project, needs_review=True).count()
     return {key: int(value or 0) for key, value in counts.items()}
+
+
+def project_counts(project: Project, snapshot: QualitySnapshot | None = None) -> dict[str, int]:
+    """The dashboard's counts. Item counts and the review queue are those of the last refresh (counting a large
+    project's items on every load is what made the dashboard slow); annotations are counted live, the ones since
+    the refresh added to the refresh's total."""
+    data = snapshot.data if snapshot else {}
+    if snapshot is None or "item_counts" not in data:
+        counts = item_counts(project)
+        counts["annotations"] = Annotation.objects.filter(project=project).count()
+        counts["needs_review"] = ItemConsensus.objects.filter(project=project, needs_review=True).count()
+        return counts
+    newer = Annotation.objects.filter(project=project, id__gt=snapshot.last_annotation_id).count()
+    return {**data["item_counts"], "annotations": int(data.get("annotations_total", 0)) + newer,
+            "needs_review": int(data.get("items_needing_review", 0))}
 
 
 def quality_dashboard(project: Project) -> dict[str, Any]:
     """Everything the manager's dashboard shows, as JSON-ready data (the API's `quality/` answer)."""
     snapshot = QualitySnapshot.objects.filter(project=project).first()
     data = snapshot.data if snapshot else {}
-    counts = project_counts(project)
+    counts = project_counts(project, snapshot)
     return {
         "project": {"id": project.pk, "name": project.name, "kind": project.kind,
                     "gold_rate": project.gold_rate, "agreement_threshold": project.agreement_threshold,

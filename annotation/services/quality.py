@@ -29,7 +29,7 @@ from annotation.quality.analysis import ROUTE_MORE_ANNOTATORS, ROUTE_REVIEW, Qua
 from annotation.quality.flags import FlagParams
 from annotation.quality.gold import GoldParams, gold_serve_probability, unanimous_answer
 from annotation.quality.records import JUDGED_KINDS, ItemInfo, Judgement
-from annotation.selectors_quality import throughput_hours
+from annotation.selectors_quality import item_counts, throughput_hours
 from annotation.services.payloads import payload_clean
 from core.errors import ValidationError
 
@@ -295,6 +295,8 @@ def project_quality_refresh(project_id: int) -> QualitySnapshot | None:
         "last_review_id": Review.objects.filter(annotation__project=project).aggregate(m=Max("id"))["m"] or 0,
         # Up to the newest annotation read: later ones are counted live by the dashboard.
         "throughput_hours": throughput_hours(project, up_to_id=newest),
+        "item_counts": item_counts(project),
+        "annotations_total": Annotation.objects.filter(project=project, id__lte=newest).count(),
     }
     with transaction.atomic():
         if not _try_lock(project.pk):

@@ -299,7 +299,7 @@ def test_imported_gold_items_are_open_to_every_annotator() -> None:
 
 
 def test_throughput_adds_annotations_that_arrived_after_the_refresh() -> None:
-    from annotation.selectors_quality import throughput
+    from annotation.selectors_quality import project_counts, throughput
 
     project = make_project("label")
     users = make_users(3, "tp", project)
@@ -307,6 +307,9 @@ def test_throughput_adds_annotations_that_arrived_after_the_refresh() -> None:
     project_quality_refresh(project.pk)
     _labels(project, users, {"i2": ["good", "good", "good"]})
 
-    points = throughput(project, QualitySnapshot.objects.get(project=project))["points"]
+    snapshot = QualitySnapshot.objects.get(project=project)
+    points = throughput(project, snapshot)["points"]
 
     assert sum(point["n"] for point in points) == 6
+    assert project_counts(project, snapshot) == {"items": 1, "gold": 0, "finished": 1, "annotations": 6,
+                                                 "needs_review": 0}
