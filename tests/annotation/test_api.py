@@ -296,3 +296,23 @@ def test_check_runs_on_a_draft_that_is_not_a_complete_payload_yet(make_project, 
 
     assert checked.status_code == 200 and [b["code"] for b in checked.json()["blocking"]] == ["too_short"]
     assert refused.status_code == 400
+
+
+@pytest.mark.django_db
+def test_managers_upload_items_and_members_as_files(manager, make_project, api_client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    project = make_project("response")
+    api = api_client_for(manager)
+    items_file = SimpleUploadedFile("items.jsonl", "\n".join([
+        json.dumps({"id": "u1", "prompt": "解释一下光合作用。"}, ensure_ascii=False), "not json"]).encode("utf-8"))
+    members_file = SimpleUploadedFile("members.csv", b"username,password\nli,long-enough-pass\n,\n")
+
+    items = api.post(f"/api/v1/projects/{project.pk}/items/", {"file": items_file}, format="multipart")
+    members = api.post(f"/api/v1/projects/{project.pk}/members/import/", {"file": members_file}, format="multipart")
+
+    assert items.status_code == 201 and items.json()["imported"] == 1
+    assert [e["line"] for e in items.json()["errors"]] == [2]
+    assert Item.objects.get(project=project).prompt == "解释一下光合作用。"
+    assert members.status_code == 201 and members.json()["added"] == ["li"]
+    assert [e["line"] for e in members.json()["errors"]] == [3]
