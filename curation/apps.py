@@ -15,6 +15,11 @@ class CurationConfig(AppConfig):
         from celery.signals import worker_ready, worker_shutdown
 
         from curation import heartbeat
+        from curation.services.quality_models import quality_model_registries
+        from curation.steps import quality_classifier
+
+        # Workers load quality-classifier models only from the configured registries (read at each load).
+        quality_classifier.model_registries = quality_model_registries
 
         if settings.CURATION_STEP_PLUGINS:
             # Only then: importing the registry imports every step module (half a second of start-up).

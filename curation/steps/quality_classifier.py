@@ -45,7 +45,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -78,6 +78,59 @@ NEGATIVE_VALUES = frozenset({"0", "false", "lq", "low", "low_quality", "negative
 
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
+
+
+class ModelLocationError(PermissionError):
+    """A model outside the registries an administrator configured, or a card that names a file or hash it may not."""
+
+
+def _normalised(location: str) -> str:
+    """A local path made absolute and real (links followed), or a URL with its path normalised; refuses '..' in URLs."""
+    if "://" not in location:
+        return os.path.realpath(location)
+    scheme, _, rest = location.partition("://")
+    if any(part in ("..", ".") for part in rest.split("/")):
+        raise ModelLocationError(f"model location {location!r} holds '.' or '..' segments")
+    return f"{scheme.lower()}://{rest.rstrip('/')}"
+
+
+def model_location_check(model: str, registries: Sequence[str]) -> str:
+    """Return `model` if it lies inside one of `registries` (folders or URL prefixes); raise ModelLocationError.
+
+    Local paths are compared after following links, so a link inside a registry pointing out of it is refused.
+    Reads nothing but the file system's link targets; changes nothing.
+    """
+    target = _normalised(model)
+    for registry in registries:
+        root = _normalised(registry)
+        if "://" in target and "://" in root:
+            inside = target == root or target.startswith(root + "/")
+        else:
+            inside = "://" not in target and "://" not in root and os.path.commonpath([target, root]) == root
+        if inside:
+            return model
+    raise ModelLocationError(
+        f"quality classifier model {model!r} is not in a configured model registry (QUALITY_MODEL_REGISTRIES)"
+    )
+
+
+# Set by the application (curation.apps) to a function returning the configured registries, read at each load so
+# a worker never loads a model from elsewhere; None (this module used on its own) allows any location.
+model_registries: Callable[[], Sequence[str]] | None = None
+
+
+def card_check(card: ModelCard) -> None:
+    """Refuse a card whose model file is not a bare file name or whose SHA-256 is not 64 hex digits.
+
+    Both become parts of paths (the model file inside the version folder, the hash in the local cache's file
+    name), so a '../'-style value must never get that far.
+    """
+    name = card.model_file
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+        raise ModelLocationError(f"model card names model file {name!r}: only a bare file name is allowed")
+    if not isinstance(card.model_sha256, str) or not _SHA256_RE.fullmatch(card.model_sha256):
+        raise ModelLocationError("model card's model_sha256 is not 64 lowercase hexadecimal digits")
 
 
 def preprocess(text: str, max_chars: int = DEFAULT_TEXT_CHARS) -> str:
@@ -458,11 +511,14 @@ def _fasttext_version() -> str:
     return "unknown"
 
 
-def resolve_model_dir(model: str) -> str:
+def resolve_model_dir(model: str, registries: Sequence[str] | None = None) -> str:
     """Return the model directory `model` names; `.../quality-classifier/latest` becomes its newest complete version.
 
-    Job submission should call this and pin the result, so that every shard of a job uses one version.
+    Job submission should call this and pin the result, so that every shard of a job uses one version. With
+    `registries`, a model outside them raises ModelLocationError before anything is listed or fetched.
     """
+    if registries is not None:
+        model_location_check(model, registries)
     base, _, last = model.rstrip("/").rpartition("/")
     if last != LATEST:
         return model.rstrip("/")
@@ -498,15 +554,18 @@ def load_quality_model(model: str) -> QualityModel:
     """Load the classifier version in directory `model` (path or URL; `.../latest` allowed), once per process.
 
     A remote model is copied to a local cache first (fastText reads local files only); its SHA-256 is checked
-    against the card either way.
+    against the card either way. A model outside the configured registries (`model_registries`), or a card whose
+    model file is not a bare name or whose hash is not 64 hex digits, raises ModelLocationError before any byte of
+    the model is fetched or parsed.
     """
-    directory = resolve_model_dir(model)
+    directory = resolve_model_dir(model, model_registries() if model_registries is not None else None)
     with _load_lock:
         if directory in _loaded:
             return _loaded[directory]
         fs, root = url_to_fs(directory)
         with fs.open(_join(root, CARD_FILE), "r", encoding="utf-8") as handle:
             card = ModelCard.from_dict(json.load(handle))
+        card_check(card)
         remote = _join(root, card.model_file)
         if isinstance(fs, LocalFileSystem):
             local = remote
