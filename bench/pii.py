@@ -303,8 +303,8 @@ def scope_report(data: Path, window: int, articles: int) -> list[str]:
         f"the name finder sees in at least {PUBLIC_MIN_ARTICLES} different articles ({len(public)} people, e.g. "
         f"{', '.join(public[:8])}), {bbc['mentions']} mentions in all. Mentions left after the `pii` step: "
         f"everywhere {bbc['everywhere']} of {bbc['mentions']}; **near_identifiers {bbc['near_identifiers']} of "
-        f"{bbc['mentions']}**. PERSON spans redacted with near_identifiers: {bbc['near_person_spans']} (names next to "
-        f"the few phone numbers in the articles). The step ran in {bbc['near_seconds']:.1f} CPU s on these "
+        f"{bbc['mentions']}**. PERSON spans redacted with near_identifiers: {bbc['near_person_spans']} (names within "
+        f"the window of the articles' few phone numbers). The step ran in {bbc['near_seconds']:.1f} CPU s on these "
         f"{articles} articles with near_identifiers.",
     ]
 
