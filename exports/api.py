@@ -87,6 +87,8 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = ExportSerializer
 
     def get_queryset(self) -> QuerySet[Export]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user: the model is enough
+            return Export.objects.none()
         return exports_visible_to(self.request.user)
 
     def get_object(self) -> Export:
