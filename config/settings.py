@@ -19,7 +19,6 @@ Environment:
     QUALITY_CLASSIFIER_MODEL  the model of `quality_classifier` steps that name none (unset: those steps are skipped)
     CURATION_STEP_PLUGINS     comma-separated modules that define extra curation steps (set for web and workers)
     HF_TOKEN, HF_ENDPOINT     a Hugging Face Hub token (and Hub URL) to push exports to dataset repositories (off)
-    HF_TOKEN, HF_ENDPOINT     a Hugging Face Hub token (and Hub URL) to push exports to dataset repositories (off)
     ALLOWED_HOSTS       comma-separated (default: localhost names in development)
     SHARD_LEASE_SECONDS how long a shard's lease lasts without a heartbeat before another worker takes it over (90)
     SHARD_REQUEUE_SECONDS     a pending shard nobody picked up for this long is sent again (120)
@@ -175,9 +174,6 @@ STORAGE_ROOT = os.environ.get("STORAGE_ROOT", str(VAR_DIR / "storage"))
 QUALITY_CLASSIFIER_MODEL = os.environ.get("QUALITY_CLASSIFIER_MODEL", "")
 # Modules that define and register extra curation steps; CurationConfig.ready() imports them.
 CURATION_STEP_PLUGINS = [m.strip() for m in os.environ.get("CURATION_STEP_PLUGINS", "").split(",") if m.strip()]
-# Exports may be pushed to a Hugging Face Hub dataset repository only when a token is configured (off by default).
-EXPORTS_HUB_TOKEN = os.environ.get("HF_TOKEN", "")
-EXPORTS_HUB_ENDPOINT = os.environ.get("HF_ENDPOINT", "")
 # Exports may be pushed to a Hugging Face Hub dataset repository only when a token is configured (off by default).
 EXPORTS_HUB_TOKEN = os.environ.get("HF_TOKEN", "")
 EXPORTS_HUB_ENDPOINT = os.environ.get("HF_ENDPOINT", "")
