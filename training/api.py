@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import can_train
+from core.errors import ValidationError
 from training import selectors
 from training.models import Pipeline, Run, RunMetric
 from training.services.pipelines import pipeline_cancel, pipeline_submit
@@ -81,7 +82,10 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         run = access_run(request.user, int(kwargs["pk"]))  # type: ignore[arg-type]
-        since = int(request.query_params.get("since", -1))
+        try:
+            since = int(request.query_params.get("since", -1))
+        except ValueError:
+            raise ValidationError("since must be a step number", field="since") from None
         return Response(RunDetailSerializer(run, context={"since": since}).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -82,6 +82,8 @@ def test_run_detail_returns_metrics_after_a_step_and_a_relogged_step_replaces_it
     assert [m["step"] for m in body["metrics"]] == [2, 3]
     assert body["metrics"][1]["loss"] == 0.5 and body["metrics"][1]["grad_norm"] is None
     assert RunMetric.objects.filter(run_id=run_id).count() == 3
+    bad = api.get(f"/api/v1/runs/{run_id}/?since=abc")
+    assert bad.status_code == 400 and bad.json()["field"] == "since"
 
 
 def test_cancel_stops_a_queued_run_and_a_second_cancel_conflicts(

@@ -47,3 +47,19 @@ def test_train_refuses_a_missing_export_with_its_reason(tiny_model: Path) -> Non
     with pytest.raises(CommandError, match="dataset folder not found"):
         call_command("train", "--kind", "sft", "--dataset", "/nonexistent", "--model", str(tiny_model), "--local")
     assert not Run.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_training_demo_runs_the_whole_chain_locally(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from training.management.commands import training_demo
+    from training.models import Pipeline
+
+    monkeypatch.setattr(training_demo, "DEMO_HYPERPARAMETERS", {
+        "sft": {"max_steps": 3, "save_steps": 50}, "reward": {"max_steps": 2, "save_steps": 50},
+        "ppo": {"max_steps": 1, "per_device_batch_size": 2, "response_length": 4}})
+    out = io.StringIO()
+    call_command("training_demo", "--output", str(tmp_path / "demo"), "--local", stdout=out, stderr=io.StringIO())
+    pipeline = Pipeline.objects.get()
+    assert pipeline.status == Pipeline.Status.SUCCEEDED, list(pipeline.runs.values("kind", "status", "error"))
+    assert sorted(pipeline.runs.values_list("kind", flat=True)) == ["ppo", "reward", "sft"]
+    assert f"pipeline {pipeline.pk}: succeeded" in out.getvalue()
