@@ -9,10 +9,12 @@ concurrent job never misses the documents this one is about to add.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils.text import slugify
 
 from core.errors import Conflict, ValidationError
+from core.services import audit_record
 from curation.models import DedupIndex, Job
 from curation.steps.dedup.index import index_delete
 
@@ -46,12 +48,14 @@ def dedup_index_release(job: Job) -> None:
 
 
 @transaction.atomic
-def dedup_index_delete(index: DedupIndex) -> None:
-    """Delete an index and its files. Refused (Conflict) while a job that uses it is still running."""
+def dedup_index_delete(index: DedupIndex, user: AbstractBaseUser | AnonymousUser | None = None) -> None:
+    """Delete an index and its files. Refused (Conflict) while a job that uses it is still running. The audit log
+    records who deleted it."""
     active = index.jobs.exclude(status__in=Job.FINISHED)
     if active.exists():
         ids = ", ".join(str(pk) for pk in active.values_list("pk", flat=True))
         raise Conflict(f"dedup index {index.name!r} is in use by unfinished job(s) {ids}")
+    audit_record(user, "delete", index, detail={"name": index.name})
     index_delete(index.root)
     index.jobs.update(dedup_index=None)
     index.delete()
