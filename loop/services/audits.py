@@ -43,6 +43,7 @@ from curation.selectors import job_recipe
 from curation.steps.base import Filter, GlobalStep, step_class
 from loop.figures import Drawn, proportion, sample_size, stratified_sample
 from loop.models import DEFAULT_LABELS, GOOD_LABELS, AuditSample, FilterAudit
+from loop.services.cards import job_card_write
 from loop.services.tables import signal_table_ensure
 from loop.signal_table import iter_output_documents, step_positions
 
@@ -231,7 +232,8 @@ def item_labels(project: Project, min_votes: int = MIN_VOTES) -> tuple[dict[int,
 def audit_results(audit: FilterAudit, *, save: bool = True) -> dict[str, Any]:
     """Compute the audit's figures from the labels so far (see the module docstring); store them on the audit.
 
-    Changes only `audit.results` / `results_at` (with `save`). Safe to re-run: it recomputes from the labels.
+    Changes `audit.results` / `results_at` and, once something is labelled, the job's dataset card (with
+    `save`). Safe to re-run: it recomputes from the labels.
     """
     consensus, units = item_labels(audit.project)
     good = set(audit.good_labels)
@@ -275,6 +277,8 @@ def audit_results(audit: FilterAudit, *, save: bool = True) -> dict[str, Any]:
         audit.results = results
         audit.results_at = timezone.now()
         audit.save(update_fields=["results", "results_at"])
+        if any(step["labelled"]["removed"] or step["labelled"]["kept"] for step in steps):
+            job_card_write(audit.job)  # the card's audited precision follows the labels
     return results
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from curation.steps.quality_classifier import train_quality_classifier_from_files
@@ -26,8 +27,15 @@ class Command(BaseCommand):
         parser.add_argument("--model-version", help="version name (default: a UTC timestamp and data hash)")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--test-fraction", type=float, default=0.1)
+        parser.add_argument("--project", type=int,
+                            help="train from this label project's consensus labels instead of files (loop app)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["project"] is not None:
+            # Named, not imported: the loop app builds on curation, never the other way round.
+            call_command("train_classifier_from_labels", project=options["project"], seed=options["seed"],
+                         model_version=options["model_version"], stdout=self.stdout, stderr=self.stderr)
+            return
         out_dir = options["output"] or f"{settings.STORAGE_ROOT.rstrip('/')}/models"
         try:
             card = train_quality_classifier_from_files(
