@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "annotation",
     "exports",
     "training",
+    "loop",
 ]
 
 MIDDLEWARE = [

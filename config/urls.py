@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("annotation.api")),
     path("api/v1/", include("annotation.api_quality")),
     path("api/v1/", include("exports.api")),
+    path("api/v1/", include("loop.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -32,4 +33,5 @@ urlpatterns = [
     path("", include("annotation.urls")),
     path("", include("exports.urls")),
     path("", include("training.urls")),
+    path("", include("loop.urls")),
 ]
