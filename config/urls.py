@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenView
@@ -25,8 +26,10 @@ urlpatterns = [
     path("api/v1/", include("annotation.api_quality")),
     path("api/v1/", include("exports.api")),
     path("api/v1/", include("loop.api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # The schema is behind login (session or token): it maps every endpoint.
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="api-schema"),
+    path("accounts/", include("accounts.auth_urls")),
+    path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", home, name="home"),
     path("", include("curation.urls")),
