@@ -248,6 +248,9 @@ class ShardWork:
     shard_count: int
     job_id: int
     index_root: str | None = None
+    # Entered around the write of a commit marker to the persistent index: the job engine re-checks there,
+    # under the index's lock, that the job was not cancelled (raising to stop the commit). None: no check.
+    commit_guard: Callable[[], contextlib.AbstractContextManager[None]] | None = field(default=None, compare=False)
 
 
 class GlobalStep(Step[P]):

@@ -18,6 +18,7 @@ import random
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,10 @@ from curation.steps.writers import (
 SAMPLES_PER_SHARD = 20
 # How often (in documents) a running shard checks whether its job was cancelled.
 STOP_CHECK_EVERY = 500
+
+
+# Entered around each commit marker's write; raises to stop the commit (see ShardWork.commit_guard).
+CommitGuard = Callable[[], AbstractContextManager[None]]
 
 
 class ShardStopped(Exception):
@@ -155,13 +160,14 @@ class ShardResult:
 
 
 def _shard_work(layout: JobLayout, step: Step, position: int, shard: int, shard_count: int,
-                job_id: int, index_root: str | None) -> ShardWork:
+                job_id: int, index_root: str | None, commit_guard: CommitGuard | None = None) -> ShardWork:
     return ShardWork(
         work_dir=layout.step_work_dir(position, step.name),
         shard_index=shard,
         shard_count=shard_count,
         job_id=job_id,
         index_root=index_root,
+        commit_guard=commit_guard,
     )
 
 
@@ -185,10 +191,15 @@ def run_map_shard(
     read_errors = ReadErrors()
     read_stats = {"docs": 0, "bytes": 0}
 
+    def check_stop() -> None:
+        if should_stop():
+            raise ShardStopped(f"shard {shard} stopped after reading {read_stats['docs']} documents")
+
     if plan.map_stage == 0:
         if split is None:
             raise ValueError("the first map stage needs an input split")
-        source: Iterator[Document] = read_split(split, reader_options, read_errors)
+        # Checked by bytes read as well as by documents: input with no record in it must stop too.
+        source: Iterator[Document] = read_split(split, reader_options, read_errors, check_stop)
     else:
         source = read_jsonl_zst(layout.work_docs(plan.map_stage - 1, shard))
 
@@ -197,8 +208,8 @@ def run_map_shard(
             read_stats["docs"] += 1
             read_stats["bytes"] += len(doc.get("text") or "") + len(doc.get("html") or b"")
             # Checked on documents read, not kept, so a shard whose steps remove everything stops too.
-            if read_stats["docs"] % STOP_CHECK_EVERY == 0 and should_stop():
-                raise ShardStopped(f"shard {shard} stopped after reading {read_stats['docs']} documents")
+            if read_stats["docs"] % STOP_CHECK_EVERY == 0:
+                check_stop()
             yield doc
 
     removed_writer = JsonlZstWriter(layout.removed(shard, plan.map_stage))
@@ -299,8 +310,11 @@ def run_reduce(recipe: Recipe, plan: StagePlan, *, layout: JobLayout, shard_coun
 
 
 def run_commit(recipe: Recipe, *, layout: JobLayout, shard_count: int, job_id: int,
-               index_root: str | None) -> None:
-    """Publish to the persistent index what every global step kept and the whole job kept. Safe to re-run."""
+               index_root: str | None, commit_guard: CommitGuard | None = None) -> None:
+    """Publish to the persistent index what every global step kept and the whole job kept. Safe to re-run.
+
+    Each commit marker is written inside `commit_guard()`, which raises (ShardStopped) when the job was cancelled.
+    """
     if index_root is None:
         return
     global_steps = [(p, step) for p, step in enumerate(recipe.build()) if isinstance(step, GlobalStep)]
@@ -312,7 +326,8 @@ def run_commit(recipe: Recipe, *, layout: JobLayout, shard_count: int, job_id: i
             text = zstandard.decompress(file.read()).decode("utf-8")
         job_kept_ids.update(text.split("\n") if text else ())
     for position, step in global_steps:
-        step.commit(_shard_work(layout, step, position, -1, shard_count, job_id, index_root), job_kept_ids)
+        step.commit(_shard_work(layout, step, position, -1, shard_count, job_id, index_root, commit_guard),
+                    job_kept_ids)
 
 
 def merge_shard_stats(recipe: Recipe, shard_stats: list[dict[str, Any]]) -> dict[str, Any]:
@@ -347,12 +362,13 @@ def merge_shard_stats(recipe: Recipe, shard_stats: list[dict[str, Any]]) -> dict
 
 
 def run_finish(recipe: Recipe, *, layout: JobLayout, shard_count: int, job_id: int, index_root: str | None,
-               stats: dict[str, Any]) -> None:
+               stats: dict[str, Any], commit_guard: CommitGuard | None = None) -> None:
     """Finish a job's files: publish to the dedup index, write stats.json, drop the intermediate documents.
 
     Also removes temporary files of shards whose worker died before renaming them. Safe to re-run.
     """
-    run_commit(recipe, layout=layout, shard_count=shard_count, job_id=job_id, index_root=index_root)
+    run_commit(recipe, layout=layout, shard_count=shard_count, job_id=job_id, index_root=index_root,
+               commit_guard=commit_guard)
     write_json_atomic(layout.stats(), stats)
     fs, path = fsspec.core.url_to_fs(layout.work_docs_dir())
     if fs.exists(path):

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from curation.steps.dedup import storage
 from curation.steps.dedup.steps import CLUSTERS_FILE, SUMMARY_FILE
@@ -46,19 +45,21 @@ def load_clusters(work_dir: str, min_size: int = 2, offset: int = 0, limit: int 
     url = storage.join(work_dir, CLUSTERS_FILE)
     if not storage.exists(url):
         return []
-    table = storage.read_parquet(url)
-    if table.num_rows == 0:
+    # Only the kept members' ids and sizes are read to order the clusters (one row per cluster, filtered while
+    # reading); then only the page's clusters' rows are read, again filtered in the Parquet read.
+    heads = storage.read_parquet(url, columns=["cluster_id", "cluster_size"],
+                                 filters=[("kept", "=", True), ("cluster_size", ">=", min_size)])
+    if heads.num_rows == 0:
         return []
-    cluster_ids = np.array(table.column("cluster_id").to_pylist(), dtype=object)
-    sizes = table.column("cluster_size").to_numpy()
-    # One row per cluster (its kept member), ordered by size then id; then only the page's rows are converted.
-    kept_rows = np.flatnonzero(table.column("kept").to_numpy(zero_copy_only=False) & (sizes >= min_size))
-    order = kept_rows[np.lexsort((cluster_ids[kept_rows].astype(str), -sizes[kept_rows]))]
+    cluster_ids = np.array(heads.column("cluster_id").to_pylist(), dtype=object)
+    sizes = heads.column("cluster_size").to_numpy()
+    order = np.lexsort((cluster_ids.astype(str), -sizes))
     page = order[offset : None if limit is None else offset + limit]
-    wanted = {cluster_ids[row]: position for position, row in enumerate(page.tolist())}
-    rows = np.flatnonzero([cluster_id in wanted for cluster_id in cluster_ids.tolist()])
+    wanted = [cluster_ids[row] for row in page.tolist()]
+    if not wanted:
+        return []
     grouped: dict[str, list[ClusterMember]] = {cluster_id: [] for cluster_id in wanted}
-    subset = table.take(pa.array(rows, type=pa.int64())).to_pylist()
+    subset = storage.read_parquet(url, filters=[("cluster_id", "in", wanted)]).to_pylist()
     for row in subset:
         grouped[row["cluster_id"]].append(_member(row))
     result = []
@@ -74,11 +75,9 @@ def load_cluster(work_dir: str, cluster_id: str) -> Cluster | None:
     url = storage.join(work_dir, CLUSTERS_FILE)
     if not storage.exists(url):
         return None
-    table = storage.read_parquet(url)
-    rows = [index for index, value in enumerate(table.column("cluster_id").to_pylist()) if value == cluster_id]
-    if not rows:
+    members = [_member(row) for row in storage.read_parquet(url, filters=[("cluster_id", "=", cluster_id)]).to_pylist()]
+    if not members:
         return None
-    members = [_member(row) for row in table.take(pa.array(rows, type=pa.int64())).to_pylist()]
     kept = next(member for member in members if member.kept)
     removed = sorted((m for m in members if not m.kept), key=lambda m: (-m.similarity, m.job_id, m.id))
     return Cluster(cluster_id=cluster_id, size=len(members), kept=kept, removed=tuple(removed))

@@ -26,7 +26,8 @@ never enters the index, and every `duplicate_of` of a later job names a document
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,11 +109,13 @@ class SubIndex:
         manifest: Mapping[str, Any],
         docs: pa.Table,
         partitions: Mapping[str, pa.Table],
+        guard: Callable[[], AbstractContextManager[None]] | None = None,
     ) -> bool:
         """Add a job's kept documents to the index; return False when the job was already published.
 
         Every file is written atomically and the marker last, so a crash midway leaves nothing readers see, and
-        a retry rewrites the same files.
+        a retry rewrites the same files. The marker is written inside `guard()`, which may raise to stop the
+        commit (the job was cancelled meanwhile): the files already written stay invisible.
         """
         if self.has_job(job_id):
             return False
@@ -124,7 +127,8 @@ class SubIndex:
         for partition, table in sorted(partitions.items()):
             url = self._partition_url(partition, job_id)
             files[f"{partition}/{job_key(job_id)}.parquet"] = storage.write_parquet(url, table)
-        storage.write_json(self._marker(job_id), {"job_id": job_id, "documents": docs.num_rows, "files": files})
+        with guard() if guard is not None else nullcontext():
+            storage.write_json(self._marker(job_id), {"job_id": job_id, "documents": docs.num_rows, "files": files})
         return True
 
     def read_partition(self, partition: str, jobs: Sequence[int]) -> tuple[pa.Table, np.ndarray]:

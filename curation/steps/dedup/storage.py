@@ -88,11 +88,15 @@ def write_parquet(url: str, table: pa.Table) -> int:
     )
 
 
-def read_parquet(url: str, columns: list[str] | None = None) -> pa.Table:
-    # ParquetFile rather than read_table: read_table imports pyarrow.dataset (50 ms) on first use.
+def read_parquet(url: str, columns: list[str] | None = None, filters: Any = None) -> pa.Table:
+    """Read a Parquet file's columns; `filters` (pyarrow's DNF or an Expression) are applied while reading, so
+    row groups whose statistics exclude them are skipped and only matching rows are materialised."""
     fs, path = filesystem(url)
     with fs.open(path, "rb") as handle:
-        return pq.ParquetFile(handle).read(columns=columns)
+        if filters is None:
+            # ParquetFile rather than read_table: read_table imports pyarrow.dataset (50 ms) on first use.
+            return pq.ParquetFile(handle).read(columns=columns)
+        return pq.read_table(handle, columns=columns, filters=filters)
 
 
 def list_names(url: str) -> list[str]:

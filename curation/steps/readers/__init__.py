@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from curation.steps.document import Document
 from curation.steps.readers.errors import ERROR_CORRUPT, InputError, ReadErrors
-from curation.steps.readers.files import read_head
+from curation.steps.readers.files import StopCheck, read_head
 from curation.steps.readers.formats import FORMATS, SUFFIX_FORMATS, InputSplit, ReaderOptions, detect_format
 from curation.steps.readers.jsonl import read_jsonl
 from curation.steps.readers.parquet import read_parquet
@@ -36,11 +36,13 @@ __all__ = [
 ]
 
 
-def read_split(split: InputSplit, options: ReaderOptions, errors: ReadErrors) -> Iterator[Document]:
+def read_split(split: InputSplit, options: ReaderOptions, errors: ReadErrors,
+               check_stop: StopCheck | None = None) -> Iterator[Document]:
     """Yield the documents of one split; count every problem in `errors` instead of raising.
 
     Raises InputError only when the file itself has gone (deleted or unreadable since planning): an empty shard
-    would otherwise hide the loss.
+    would otherwise hide the loss. `check_stop` is called every few megabytes read (JSON Lines and WARC; a
+    Parquet row group is bounded) and raises to end reading, so even input with no record boundary ends.
     """
     head = read_head(split.path)
     if not head:
@@ -53,12 +55,12 @@ def read_split(split: InputSplit, options: ReaderOptions, errors: ReadErrors) ->
         raise ValueError(f"{split.path} is compressed: it cannot be read from byte {split.start}")
     if fmt in ("warc", "wet"):
         if compression == "gzip":
-            yield from read_warc_gzip(split, options, errors)
+            yield from read_warc_gzip(split, options, errors, check_stop)
         elif compression is None:
-            yield from read_warc_plain(split, options, errors)
+            yield from read_warc_plain(split, options, errors, check_stop)
         else:
             errors.add(split.path, ERROR_CORRUPT, f"{split.path}: zstd-compressed WARC is not supported")
     elif fmt == "jsonl":
-        yield from read_jsonl(split, options, errors, compression)
+        yield from read_jsonl(split, options, errors, compression, check_stop)
     else:
         yield from read_parquet(split, options, errors)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-from typing import BinaryIO
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 import fsspec  # type: ignore[import-untyped]
 
@@ -15,11 +16,56 @@ def is_url(path: str) -> bool:
     return "://" in path
 
 
-def open_binary(path: str) -> BinaryIO:
+# How many bytes a watched stream reads between two calls of its stop check.
+STOP_CHECK_BYTES = 4 * 1024 * 1024
+
+StopCheck = Callable[[], None]
+
+
+class _WatchedRaw(io.RawIOBase):
+    """A raw stream that calls `check` every STOP_CHECK_BYTES read: a reader that finds no record in endless
+    input (/dev/zero, a stream with no line break) still ends when `check` raises."""
+
+    def __init__(self, raw: Any, check: StopCheck) -> None:
+        self._raw = raw
+        self._check = check
+        self._unchecked = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return bool(self._raw.seekable())
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return int(self._raw.seek(offset, whence))
+
+    def tell(self) -> int:
+        return int(self._raw.tell())
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._raw.readinto(buffer) or 0
+        self._unchecked += count
+        if self._unchecked >= STOP_CHECK_BYTES:
+            self._unchecked = 0
+            self._check()
+        return count
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def open_binary(path: str, check_stop: StopCheck | None = None) -> BinaryIO:
+    """Open for reading; with `check_stop`, call it every STOP_CHECK_BYTES read (it raises to stop)."""
     if is_url(path):
         # fsspec's remote files take no size in readline(); a BufferedReader gives the bounded readline we need.
-        return io.BufferedReader(fsspec.open(path, "rb").open(), buffer_size=1 << 20)
-    return open(path, "rb")
+        remote = fsspec.open(path, "rb").open()
+        raw = _WatchedRaw(remote, check_stop) if check_stop is not None else remote
+        return io.BufferedReader(raw, buffer_size=1 << 20)
+    if check_stop is None:
+        return open(path, "rb")
+    return io.BufferedReader(_WatchedRaw(open(path, "rb", buffering=0), check_stop), buffer_size=1 << 20)
 
 
 def file_size(path: str) -> int:

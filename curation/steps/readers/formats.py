@@ -44,6 +44,12 @@ class ReaderOptions:
     max_record_bytes: int = 64 * 1024 * 1024  # longer records are skipped and counted as "too_large"
 
     def __post_init__(self) -> None:
+        # Options come from recipes and requests: check types first, so a wrong one fails here in one line.
+        for name in ("format", "text_field", "id_field"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string, not {type(getattr(self, name)).__name__}")
+        if not isinstance(self.max_record_bytes, int) or isinstance(self.max_record_bytes, bool):
+            raise ValueError(f"max_record_bytes must be an integer, not {type(self.max_record_bytes).__name__}")
         if self.format not in FORMATS:
             raise ValueError(f"unknown input format {self.format!r} (expected one of: {', '.join(FORMATS)})")
         if not self.text_field:

@@ -31,7 +31,7 @@ from curation.steps.readers.errors import (
     ERROR_TRUNCATED,
     ReadErrors,
 )
-from curation.steps.readers.files import one_line, open_binary
+from curation.steps.readers.files import StopCheck, one_line, open_binary
 from curation.steps.readers.formats import UTF8_BOM, InputSplit, ReaderOptions
 from curation.steps.readers.records import document_id, record_document
 
@@ -81,10 +81,11 @@ def _open_text_stream(raw: BinaryIO, compression: str | None) -> tuple[Any, _Zst
 
 
 def read_jsonl(
-    split: InputSplit, options: ReaderOptions, errors: ReadErrors, compression: str | None
+    split: InputSplit, options: ReaderOptions, errors: ReadErrors, compression: str | None,
+    check_stop: StopCheck | None = None,
 ) -> Iterator[Document]:
     path, end, limit = split.path, split.end, options.max_record_bytes
-    with open_binary(path) as raw:
+    with open_binary(path, check_stop) as raw:
         stream, frames = _open_text_stream(raw, compression)
         offset = split.start
         if offset > 0:

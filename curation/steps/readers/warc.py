@@ -41,7 +41,7 @@ from curation.steps.readers.errors import (
     ERROR_TRUNCATED,
     ReadErrors,
 )
-from curation.steps.readers.files import one_line, open_binary
+from curation.steps.readers.files import StopCheck, one_line, open_binary
 from curation.steps.readers.formats import GZIP_MAGIC, UTF8_BOM, InputSplit, ReaderOptions
 from curation.steps.readers.records import document_id
 
@@ -360,9 +360,10 @@ def _find_record_start(stream: BinaryIO, start: int, end: int | None) -> int | N
     return None
 
 
-def read_warc_plain(split: InputSplit, options: ReaderOptions, errors: ReadErrors) -> Iterator[Document]:
+def read_warc_plain(split: InputSplit, options: ReaderOptions, errors: ReadErrors,
+                    check_stop: StopCheck | None = None) -> Iterator[Document]:
     path, end = split.path, split.end
-    with open_binary(path) as stream, open_binary(path) as probe:
+    with open_binary(path, check_stop) as stream, open_binary(path, check_stop) as probe:
         position = _find_record_start(probe, split.start, end)
         if split.start == 0 and position != 0:
             if position is None:
@@ -564,14 +565,15 @@ def _find_gzip_member(raw: BinaryIO, start: int) -> int | None:
         position += len(chunk) - (len(_GZIP_MEMBER_MAGIC) - 1)
 
 
-def read_warc_gzip(split: InputSplit, options: ReaderOptions, errors: ReadErrors) -> Iterator[Document]:
+def read_warc_gzip(split: InputSplit, options: ReaderOptions, errors: ReadErrors,
+                   check_stop: StopCheck | None = None) -> Iterator[Document]:
     """Read a .warc.gz file; a record is emitted once its gzip member is known to have decoded intact.
 
     The member's checksum is only checked at its end, so each record is held back until the next record has been
     parsed (which means the stream got past its member) or the stream has ended.
     """
     path = split.path
-    with open_binary(path) as raw:
+    with open_binary(path, check_stop) as raw:
         compressed, uncompressed = 0, 0
         while True:
             stream = _GzipMembers(raw, compressed, uncompressed)

@@ -596,7 +596,7 @@ class Deduplicator(GlobalStep[P]):
                 **self._index_doc_columns(keys),
             }
         )
-        index.publish(work.job_id, self._manifest(), docs, self._partitions(keys, rows))
+        index.publish(work.job_id, self._manifest(), docs, self._partitions(keys, rows), guard=work.commit_guard)
 
     def _index_doc_columns(self, keys: np.ndarray) -> dict[str, pa.Array]:
         return {}
