@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django_celery_beat.models import PeriodicTask
 
 
@@ -27,6 +28,7 @@ class DedupIndex(models.Model):
 
 class Job(models.Model):
     class Status(models.TextChoices):
+        PLANNING = "planning"  # a big submit: a task is expanding the inputs into shards
         PENDING = "pending"
         RUNNING = "running"
         COMPLETED = "completed"
@@ -37,6 +39,9 @@ class Job(models.Model):
 
     recipe_name = models.CharField(max_length=200)
     recipe_yaml = models.TextField(help_text="the recipe as it was when the job was submitted")
+    # The parsed recipe ({"name", "description", "reader", "steps": [[name, params], ...]}), so that pages and
+    # workers never parse the YAML again (parsing is the slow part of a big recipe).
+    recipe_plan = models.JSONField(default=dict, blank=True)
     inputs = models.JSONField(help_text="input paths or URLs as given")
     output = models.CharField(max_length=1000, help_text="output folder (path or fsspec URL)")
     reader_options = models.JSONField(default=dict)
@@ -47,14 +52,29 @@ class Job(models.Model):
     shard_count = models.PositiveIntegerField(help_text="input shards (units of each map stage)")
     error = models.TextField(blank=True)
     stats = models.JSONField(default=dict, blank=True, help_text="aggregated stats.json, once completed")
+    # Counters kept up to date as units finish (under the job's row lock), so lists never sum over shards.
+    units_done = models.PositiveIntegerField(default=0)
+    docs_read = models.PositiveBigIntegerField(default=0, help_text="documents read from the inputs")
+    docs_kept = models.PositiveBigIntegerField(default=0, help_text="documents the last map stage kept")
+    docs_removed = models.PositiveBigIntegerField(default=0, help_text="documents removed by any step")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     schedule = models.ForeignKey("JobSchedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the finish unit wrote its commit marker to the dedup index: from then on a cancel comes too late.
+    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
+        constraints = [
+            # Two unfinished jobs never share an output folder (their work files and stats would mix).
+            models.UniqueConstraint(
+                fields=["output"],
+                condition=~Q(status__in=["completed", "failed", "cancelled"]) & ~Q(output=""),
+                name="unique_output_of_unfinished_job",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"job {self.pk} ({self.recipe_name})"
@@ -104,6 +124,8 @@ class Shard(models.Model):
     class Meta:
         ordering = ["job", "stage", "index"]
         constraints = [models.UniqueConstraint(fields=["job", "stage", "index"], name="unique_shard_per_stage")]
+        # The reaper's batches: the longest-waiting pending shards first.
+        indexes = [models.Index(fields=["status", "enqueued_at"], name="shard_status_enqueued")]
 
     def __str__(self) -> str:
         return f"job {self.job_id} stage {self.stage} shard {self.index}"

@@ -9,17 +9,29 @@ imports it from here), so importing them at the top would make an import circle.
 from __future__ import annotations
 
 from celery import current_app, shared_task
+from django.conf import settings
 
 # How often beat runs the reaper (every worker's heartbeat runs it too; see curation/heartbeat.py).
 REAP_SECONDS = 30.0
 
 
-@shared_task(name="curation.shard_run", acks_late=True, reject_on_worker_lost=True)
+# A shard past SHARD_TIME_LIMIT_SECONDS gets SoftTimeLimitExceeded (its attempt fails and is retried, up to
+# MAX_SHARD_ATTEMPTS); one that ignores it is killed a minute later (the attempt is counted at the next claim).
+@shared_task(name="curation.shard_run", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=settings.SHARD_TIME_LIMIT_SECONDS, time_limit=settings.SHARD_TIME_LIMIT_SECONDS + 60)
 def shard_run_task(shard_id: int) -> None:
     """Run one shard of a job (a no-op when it is done or live-leased elsewhere)."""
     from curation.services.shards import shard_execute
 
     shard_execute(shard_id)
+
+
+@shared_task(name="curation.job_plan", acks_late=True, reject_on_worker_lost=True)
+def job_plan_task(job_id: int) -> None:
+    """Expand a "planning" job's inputs into shards and send them (a no-op once planned or cancelled)."""
+    from curation.services.jobs import job_plan
+
+    job_plan(job_id)
 
 
 @shared_task(name="curation.shards_reap")

@@ -15,14 +15,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from curation import workflows
-from curation.models import DocumentSample, Job, Shard
+from curation.models import DedupIndex, DocumentSample, Job, Shard
 from curation.selectors import job_layout, job_recipe, job_stats
 from curation.services.dedup_indexes import dedup_index_acquire, dedup_index_release
+from curation.services.locations import input_files_check
 from curation.services.workers import worker_name
 from curation.steps.document import Document
 from curation.steps.pipeline import (
@@ -40,7 +42,7 @@ from curation.steps.recipe import Recipe
 
 logger = logging.getLogger(__name__)
 
-# A shard that fails this many times (not counting takeovers from dead workers) fails its job.
+# A shard that fails, or is started, this many times without finishing fails its job (a deferral is not counted).
 MAX_SHARD_ATTEMPTS = 3
 # A reduce waiting for another job to release its dedup index is sent again after this many seconds.
 DEFER_SECONDS = 5
@@ -65,6 +67,12 @@ def shard_claim(shard_id: int, worker: str) -> Shard | None:
         live_lease = shard.status == Shard.Status.RUNNING and shard.lease_expires_at and shard.lease_expires_at > now
         if live_lease and shard.lease_owner != worker:
             return None
+        if shard.attempts >= MAX_SHARD_ATTEMPTS:
+            # Every earlier attempt ended without a result: a shard that kills its worker (out of memory, the
+            # hard time limit) never reaches shard_fail, so the limit is enforced here, before another try.
+            _fail_job(job, shard, f"{shard} was started {shard.attempts} times and never finished "
+                                  "(its worker died or was killed each time)")
+            return None
         shard.status = Shard.Status.RUNNING
         shard.lease_owner = worker
         shard.lease_expires_at = now + timedelta(seconds=settings.SHARD_LEASE_SECONDS)
@@ -79,28 +87,51 @@ def shard_claim(shard_id: int, worker: str) -> Shard | None:
     return shard
 
 
-def shard_lease_renew(shard_id: int, worker: str) -> bool:
-    """Extend our lease; False when we lost it (taken over) or the job was cancelled, so the shard must stop."""
+def shard_lease_renew(shard_id: int, worker: str) -> datetime | None:
+    """Extend our lease; the new deadline, or None when we lost it (taken over, or the job was cancelled)."""
     expires = timezone.now() + timedelta(seconds=settings.SHARD_LEASE_SECONDS)
     renewed = Shard.objects.filter(
         pk=shard_id, status=Shard.Status.RUNNING, lease_owner=worker, job__status=Job.Status.RUNNING
     ).update(lease_expires_at=expires)
-    return renewed == 1
+    return expires if renewed == 1 else None
+
+
+# The first retry of a failed renewal waits this long, doubling up to the renewal interval.
+RENEW_RETRY_SECONDS = 0.5
 
 
 @contextmanager
 def _lease_heartbeat(shard_id: int, worker: str) -> Iterator[threading.Event]:
-    """Renew the lease in a thread while the shard runs; the yielded event is set when the shard must stop."""
+    """Renew the lease in a thread while the shard runs; the yielded event is set when the shard must stop.
+
+    A database error does not end the thread: it retries with backoff until the lease's deadline, and only once
+    that has passed (another worker may now take the shard over) does it tell the shard to stop.
+    """
     stop = threading.Event()
     done = threading.Event()
     interval = max(1.0, settings.SHARD_LEASE_SECONDS / 3)
 
     def beat() -> None:
+        deadline = timezone.now() + timedelta(seconds=settings.SHARD_LEASE_SECONDS)
+        wait = interval
+        retry = RENEW_RETRY_SECONDS
         try:
-            while not done.wait(interval):
-                if not shard_lease_renew(shard_id, worker):
+            while not done.wait(wait):
+                try:
+                    renewed = shard_lease_renew(shard_id, worker)
+                except DatabaseError as error:
+                    logger.warning("renewing the lease of shard %s failed (%s): retrying", shard_id, error)
+                    connection.close()  # a broken connection is replaced on the next query
+                    if timezone.now() >= deadline:
+                        logger.error("the lease of shard %s lapsed before it could be renewed: stopping", shard_id)
+                        stop.set()
+                        return
+                    wait, retry = retry, min(retry * 2, interval)
+                    continue
+                if renewed is None:
                     stop.set()
                     return
+                deadline, wait, retry = renewed, interval, RENEW_RETRY_SECONDS
         finally:
             connection.close()
 
@@ -114,31 +145,47 @@ def _lease_heartbeat(shard_id: int, worker: str) -> Iterator[threading.Event]:
 
 
 def shards_reap(now: datetime | None = None) -> list[int]:
-    """Send again the shards whose worker died (expired lease) or whose message was lost. Safe to re-run.
+    """Send again shards whose worker died (expired lease) or whose message was lost. Safe to re-run.
 
-    Returns the ids sent. A pending shard counts as lost when nobody claimed it within SHARD_REQUEUE_SECONDS.
+    Returns the ids sent: at most SHARD_REAP_BATCH of each kind per call, so a backlog of tens of thousands of
+    queued shards costs each call two short statements, never a lock on all of them. A pending shard is not
+    lost because it is old (under a backlog, messages wait in the queue for hours): only when the shard queue
+    is empty (or cannot be measured) is a pending shard nobody claimed within SHARD_REQUEUE_SECONDS sent again,
+    the longest-waiting first.
     """
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.SHARD_REQUEUE_SECONDS)
+    batch = settings.SHARD_REAP_BATCH
+    expired = _reap_batch(
+        Shard.objects.filter(status=Shard.Status.RUNNING, lease_expires_at__lt=now, job__status=Job.Status.RUNNING)
+        .order_by("lease_expires_at"),
+        batch, status=Shard.Status.PENDING, lease_owner="", lease_expires_at=None, enqueued_at=now,
+    )
+    if expired:
+        logger.warning("leases of shards %s expired: sending them again", expired)
+    lost: list[int] = []
+    queued = workflows.queued_shard_messages()
+    if not queued:
+        stale = now - timedelta(seconds=settings.SHARD_REQUEUE_SECONDS)
+        lost = _reap_batch(
+            Shard.objects.filter(status=Shard.Status.PENDING, enqueued_at__lt=stale,
+                                 job__status__in=[Job.Status.PENDING, Job.Status.RUNNING])
+            .order_by("enqueued_at"),
+            batch, enqueued_at=now,
+        )
+    return [*expired, *lost]
+
+
+def _reap_batch(candidates: QuerySet[Shard], batch: int, **changes: Any) -> list[int]:
+    """Update at most `batch` of the candidates nobody else has locked, and send them on commit.
+
+    One short transaction: the ids are picked and locked with SKIP LOCKED (rows a cancel or a claim holds are
+    passed over, and nothing waits on them), then one UPDATE of those rows, which nobody can change meanwhile.
+    """
     with transaction.atomic():
-        expired = list(
-            Shard.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=Shard.Status.RUNNING, lease_expires_at__lt=now, job__status=Job.Status.RUNNING)
-        )
-        lost = list(
-            Shard.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=Shard.Status.PENDING, enqueued_at__lt=stale,
-                    job__status__in=[Job.Status.PENDING, Job.Status.RUNNING])
-        )
-        for shard in expired:
-            logger.warning("lease of %s held by %s expired: sending it again", shard, shard.lease_owner)
-            shard.status = Shard.Status.PENDING
-            shard.lease_owner = ""
-            shard.lease_expires_at = None
-        for shard in [*expired, *lost]:
-            shard.enqueued_at = now
-        Shard.objects.bulk_update([*expired, *lost], ["status", "lease_owner", "lease_expires_at", "enqueued_at"])
-        ids = [s.pk for s in [*expired, *lost]]
+        ids = list(candidates.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)[:batch])
+        if not ids:
+            return []
+        Shard.objects.filter(pk__in=ids).update(**changes)
         workflows.enqueue_shards(ids)
     return ids
 
@@ -161,6 +208,13 @@ def shard_execute(shard_id: int, worker: str | None = None) -> None:
     except Exception as error:
         shard_fail(shard.pk, worker, f"{type(error).__name__}: {error}")
         return
+    if plan.kind == Shard.Kind.MAP and plan.map_stage == 0:
+        try:
+            # Checked again here, right before reading: the file may have been swapped for a link since submit.
+            input_files_check([shard.input_split["path"]])
+        except ApplicationError as refused:
+            shard_fail(shard.pk, worker, str(refused), final=True)
+            return
     layout = job_layout(job)
     index_root = job.dedup_index.root if job.dedup_index else None
     if plan.kind == Shard.Kind.REDUCE and job.dedup_index_id and not dedup_index_acquire(job):
@@ -192,8 +246,29 @@ def _run_unit(job: Job, shard: Shard, recipe: Recipe, plan: StagePlan, layout: J
         return run_reduce(recipe, plan, layout=layout, shard_count=job.shard_count, job_id=job.pk,
                           index_root=index_root)
     stats = job_stats(job, recipe)
-    run_finish(recipe, layout=layout, shard_count=job.shard_count, job_id=job.pk, index_root=index_root, stats=stats)
+    run_finish(recipe, layout=layout, shard_count=job.shard_count, job_id=job.pk, index_root=index_root, stats=stats,
+               commit_guard=lambda: _publish_guard(job.pk))
     return stats
+
+
+@contextmanager
+def _publish_guard(job_id: int) -> Iterator[None]:
+    """Let a commit marker be written only while the job is still unfinished and holds its dedup index.
+
+    Locks the job row, then the index row (the order job_cancel takes them), re-checks both, and keeps the
+    locks while the marker is written, then records `published_at`: a cancel either lands before (and nothing
+    is published) or waits and is refused after (the job is completing). Raises ShardStopped otherwise.
+    """
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.is_finished:
+            raise ShardStopped(f"{job} is {job.status}: its documents are not published to the dedup index")
+        held = DedupIndex.objects.select_for_update().filter(pk=job.dedup_index_id, holder_id=job.pk).exists()
+        if not held:
+            raise ShardStopped(f"{job} no longer holds its dedup index: nothing is published")
+        yield
+        job.published_at = timezone.now()
+        job.save(update_fields=["published_at"])
 
 
 def _sample_rows(job: Job, shard: Shard, map_stage: int, result: ShardResult) -> list[DocumentSample]:
@@ -238,6 +313,7 @@ def shard_complete(shard_id: int, worker: str, plan: StagePlan, outcome: ShardRe
             shard.stats = outcome
         shard.save(update_fields=["status", "finished_at", "lease_expires_at", "stats", "docs_in", "docs_kept",
                                   "docs_removed"])
+        _count_on_job(job, shard)
         if plan.kind == Shard.Kind.FINISH:
             job.status = Job.Status.COMPLETED
             job.stats = shard.stats
@@ -248,6 +324,21 @@ def shard_complete(shard_id: int, worker: str, plan: StagePlan, outcome: ShardRe
         remaining = job.shards.filter(stage=shard.stage).exclude(status=Shard.Status.DONE).count()
         if remaining == 0:
             _start_stage(job, shard.stage + 1)
+
+
+def _count_on_job(job: Job, shard: Shard) -> None:
+    """Add a finished unit to the job's counters (job row locked), so lists never sum over shards.
+
+    Read counts the first map stage's input, kept the last map stage's output, removed every map stage's.
+    """
+    job.units_done += 1
+    if shard.kind == Shard.Kind.MAP:
+        if shard.stage == 0:
+            job.docs_read += shard.docs_in
+        if shard.stage == job.stage_count - 2:
+            job.docs_kept += shard.docs_kept
+        job.docs_removed += shard.docs_removed
+    job.save(update_fields=["units_done", "docs_read", "docs_kept", "docs_removed"])
 
 
 def _start_stage(job: Job, stage: int) -> None:
@@ -276,8 +367,8 @@ def shard_defer(shard_id: int, worker: str) -> None:
             workflows.enqueue_shards([shard_id], countdown=DEFER_SECONDS)
 
 
-def shard_fail(shard_id: int, worker: str, error: str) -> None:
-    """Record a failed attempt: send the shard again, or fail the job after MAX_SHARD_ATTEMPTS."""
+def shard_fail(shard_id: int, worker: str, error: str, *, final: bool = False) -> None:
+    """Record a failed attempt: send the shard again, or fail the job after MAX_SHARD_ATTEMPTS (or when `final`)."""
     with transaction.atomic():
         job = Job.objects.select_for_update().get(shards__pk=shard_id)
         shard = Shard.objects.select_for_update().get(pk=shard_id)
@@ -286,17 +377,25 @@ def shard_fail(shard_id: int, worker: str, error: str) -> None:
         shard.error = error[:5000]
         shard.lease_owner = ""
         shard.lease_expires_at = None
-        if shard.attempts < MAX_SHARD_ATTEMPTS:
+        if shard.attempts < MAX_SHARD_ATTEMPTS and not final:
             shard.status = Shard.Status.PENDING
             shard.enqueued_at = timezone.now()
             shard.save(update_fields=["error", "lease_owner", "lease_expires_at", "status", "enqueued_at"])
             workflows.enqueue_shards([shard.pk])
             return
-        shard.status = Shard.Status.FAILED
-        shard.save(update_fields=["error", "lease_owner", "lease_expires_at", "status"])
-        job.status = Job.Status.FAILED
-        job.error = f"{shard} failed {shard.attempts} times: {error}"[:5000]
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "finished_at"])
-        job.shards.filter(status=Shard.Status.PENDING).update(status=Shard.Status.CANCELLED)
-        dedup_index_release(job)
+        _fail_job(job, shard, f"{shard} failed {shard.attempts} times: {error}" if not final else error)
+
+
+def _fail_job(job: Job, shard: Shard, error: str) -> None:
+    """Fail the shard and its job (inside the caller's transaction, job row locked first)."""
+    shard.status = Shard.Status.FAILED
+    shard.error = shard.error or error[:5000]
+    shard.lease_owner = ""
+    shard.lease_expires_at = None
+    shard.save(update_fields=["error", "lease_owner", "lease_expires_at", "status"])
+    job.status = Job.Status.FAILED
+    job.error = error[:5000]
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+    job.shards.filter(status=Shard.Status.PENDING).update(status=Shard.Status.CANCELLED)
+    dedup_index_release(job)
