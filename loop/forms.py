@@ -13,8 +13,8 @@ from loop.models import DEFAULT_LABELS
 class AuditForm(forms.Form):
     steps = forms.MultipleChoiceField(label=_("Steps to audit"), required=False,
                                       help_text=_("none chosen: every step that removes documents"))
-    half_width = forms.FloatField(label=_("Target half-width of the 95% interval"), initial=0.1, min_value=0.01,
-                                  max_value=0.49)
+    half_width = forms.FloatField(label=_("Target half-width of the 95-percent confidence interval"), initial=0.1,
+                                  min_value=0.01, max_value=0.49)
     seed = forms.IntegerField(label=_("Seed"), initial=0)
     labels = forms.CharField(label=_("Labels (comma-separated)"), initial=", ".join(DEFAULT_LABELS))
     good_labels = forms.CharField(label=_("Labels meaning 'keep' (comma-separated)"), initial="good")
