@@ -228,7 +228,8 @@ def run_ours(database_url: str, storage: str, project_id: int, pii: str) -> dict
     rows = sum(split["rows"] for split in export.card["splits"].values())
     result = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "peak_mb": _peak_mb(),
               "rows": rows, "timings": export.card["timings_seconds"], "pii": export.card["pii"],
-              "bytes": sum(split["bytes"] for split in export.card["splits"].values())}
+              "bytes": sum(split["bytes"] for split in export.card["splits"].values()),
+              "hash": export.content_hash, "load": os.getloadavg()[0]}
     shutil.rmtree(export.path, ignore_errors=True)
     return result
 
@@ -272,7 +273,8 @@ def run_baseline(database_url: str, storage: str, project_id: int) -> dict[str, 
     pairs.loc[~is_test, columns].to_json(out / "train.jsonl", orient="records", lines=True, force_ascii=False)
     pairs.loc[is_test, columns].to_json(out / "test.jsonl", orient="records", lines=True, force_ascii=False)
     result = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "peak_mb": _peak_mb(),
-              "rows": len(pairs), "bytes": sum(p.stat().st_size for p in out.iterdir())}
+              "rows": len(pairs), "bytes": sum(p.stat().st_size for p in out.iterdir()),
+              "load": os.getloadavg()[0]}
     shutil.rmtree(out, ignore_errors=True)
     return result
 
@@ -314,6 +316,10 @@ def main() -> None:
         replace_section(section)
 
 
+def _loads(runs: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{r['load']:.1f}" for r in runs)
+
+
 def _section(args: argparse.Namespace, ours: list[dict[str, Any]], theirs: list[dict[str, Any]],
              with_pii: dict[str, Any] | None) -> str:
     def m(runs: list[dict[str, Any]], key: str) -> float:
@@ -339,6 +345,11 @@ def _section(args: argparse.Namespace, ours: list[dict[str, Any]], theirs: list[
         f"Speed-up (wall): {m(theirs, 'wall') / m(ours, 'wall'):.2f}x; CPU: {m(theirs, 'cpu') / m(ours, 'cpu'):.2f}x; "
         f"memory: ours {m(ours, 'peak_mb') / m(theirs, 'peak_mb'):.0%} of the baseline's peak. "
         f"Our stages (s): {ours[len(ours) // 2]['timings']}.",
+        "",
+        f"The machine is shared with other busy work: the 1-minute load average on its {os.cpu_count()} cores was "
+        f"{_loads(ours)} at the end of our run(s) and {_loads(theirs)} at the end of the baseline's, so wall times are "
+        "mostly "
+        "waiting for a core and both sides are slowed alike; CPU time is the steadier figure.",
     ]
     if with_pii is not None:
         per = with_pii["wall"] / max(args.pii_annotations, 1) * 1e6

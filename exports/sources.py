@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
-from django.db.models import TextField
+from django.db.models import TextField, Value
 from django.db.models.functions import Cast
 
 from annotation.models import Annotation, Item, Project
@@ -79,8 +79,10 @@ def _block_records(project: Project, block: list[tuple[Any, ...]], trust: Mappin
     ids = [row[0] for row in block]
     annotations: dict[int, list[tuple[Any, ...]]] = {}
     edited: list[int] = []
+    # Only pairwise payloads are read against the order the responses were shown in; other kinds skip the column.
+    display_order = _JSON_TEXT["display_order"] if project.kind == Project.KIND_PAIRWISE else Value(None, TextField())
     for row in (Annotation.objects.filter(item_id__in=ids).order_by("item_id", "id")
-                .annotate(payload_text=_JSON_TEXT["payload"], display_order_text=_JSON_TEXT["display_order"])
+                .annotate(payload_text=_JSON_TEXT["payload"], display_order_text=display_order)
                 .values_list(*_ANNOTATION_FIELDS)):
         annotations.setdefault(row[1], []).append(row)
         if row[4] == Annotation.STATUS_EDITED:
@@ -96,6 +98,7 @@ def _block_records(project: Project, block: list[tuple[Any, ...]], trust: Mappin
         for item_id, value, agreement in ItemConsensus.objects.filter(item_id__in=ids)
         .values_list("item_id", "value", "agreement")
     }
+    criteria = list(project.criteria or [])
     for item_id, external_id, prompt, messages_text, responses_text, is_gold in block:
         messages, responses = _json(messages_text), _json(responses_text)
         consensus = None
@@ -113,7 +116,7 @@ def _block_records(project: Project, block: list[tuple[Any, ...]], trust: Mappin
             system_prompt=project.system_prompt,
             is_gold=is_gold,
             scale=project.scale,
-            criteria=list(project.criteria or []),
+            criteria=criteria,
             consensus=consensus,
             annotations=[
                 AnnotationRecord(
@@ -121,7 +124,7 @@ def _block_records(project: Project, block: list[tuple[Any, ...]], trust: Mappin
                     payload=_json(payload) or {},
                     status=status,
                     trust=trust.get(annotator_id),
-                    display_order=[str(r) for r in (_json(display_order) or [])],
+                    display_order=[str(r) for r in (_json(display_order) or [])] if display_order else (),
                     edited_payload=edits.get(annotation_id),
                 )
                 for annotation_id, _, annotator_id, payload, status, display_order in annotations.get(item_id, [])

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import posixpath
+import struct
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from fsspec.core import url_to_fs  # type: ignore[import-untyped]
@@ -37,6 +38,11 @@ DECONTAM_LIST = f"{REMOVED_DIR}/decontamination.jsonl"
 PROGRESS_EVERY = 5_000
 
 Progress = Callable[[str, int, int | None], None]
+
+# A spooled row: its prompt's index and its JSON line's length, then the line.
+_HEADER = struct.Struct("<II")
+_SPOOL_CHUNK = 8 << 20
+_NO_ROW: dict[str, Any] = {}
 
 
 class ExportExistsError(RuntimeError):
@@ -59,6 +65,25 @@ def _write_text(fs: Any, path: str, data: bytes) -> None:
     with fs.open(temporary, "wb") as handle:
         handle.write(data)
     fs.mv(temporary, path)
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Yield the spool's (prompt index, JSON line) records in order, reading it in large chunks."""
+    buffer = b""
+    offset = 0
+    header = _HEADER.size
+    while chunk := spool.read(_SPOOL_CHUNK):
+        buffer = buffer[offset:] + chunk
+        offset = 0
+        end = len(buffer)
+        while offset + header <= end:
+            index, length = _HEADER.unpack_from(buffer, offset)
+            if offset + header + length > end:
+                break
+            yield index, buffer[offset + header:offset + header + length]
+            offset += header + length
+    if offset != len(buffer):
+        raise RuntimeError("the export's spool file ends in the middle of a row")
 
 
 def prepare_output(output: str) -> tuple[Any, str]:
@@ -121,10 +146,8 @@ def run_export(
             if row is None:
                 continue
             index = groups.add(item.group) if groups is not None else 0
-            spool.write(index.to_bytes(4, "little"))
             line = json_line(row)
-            spool.write(len(line).to_bytes(4, "little"))
-            spool.write(line)
+            spool.write(_HEADER.pack(index, len(line)) + line)
         report("rows", stats.items or stats.documents, total_hint)
         timings["read_check_spool"] = time.perf_counter() - started
 
@@ -143,15 +166,14 @@ def run_export(
         needs_rows = any(kind != FILE_JSONL for kind in spec.files)
         spool.seek(0)
         written = 0
+        # Per prompt index, the writer of its split (a list lookup per row instead of a numpy scalar test).
+        by_index = ([writers[TEST] if test else writers[TRAIN] for test in is_test.tolist()]
+                    if is_test is not None else None)
+        train = writers[TRAIN]
         try:
-            while True:
-                header = spool.read(8)
-                if not header:
-                    break
-                index = int.from_bytes(header[:4], "little")
-                line = spool.read(int.from_bytes(header[4:], "little"))
-                split = TEST if is_test is not None and is_test[index] else TRAIN
-                writers[split].write(orjson.loads(line) if needs_rows else {}, line)
+            for index, line in _spooled(spool):
+                writer = by_index[index] if by_index is not None else train
+                writer.write(orjson.loads(line) if needs_rows else _NO_ROW, line)
                 written += 1
                 if written % PROGRESS_EVERY == 0:
                     report("write", written, None)

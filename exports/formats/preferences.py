@@ -221,6 +221,15 @@ def item_agreement(per_annotator: Sequence[Scores], kind: str, scale: int) -> fl
     # (the same figure as `pair_agreement`, without recomputing the relations for every annotator pair).
     ids = sorted({rid for scores in per_annotator for rid in scores})
     pairs = list(itertools.combinations(ids, 2))
+    if all(len(scores) == len(ids) for scores in per_annotator):
+        # The common case: everyone scored every response, so every relation exists and each annotator pair
+        # compares all of them (the same figure as below, without the per-relation checks).
+        complete = [[(s[x] > s[y]) - (s[x] < s[y]) for x, y in pairs] for s in per_annotator]
+        if not pairs:
+            return None
+        agreements = [sum(a == b for a, b in zip(first, second, strict=True)) / len(pairs)
+                      for first, second in itertools.combinations(complete, 2)]
+        return sum(agreements) / len(agreements)
     relations = [_relations(scores, pairs) for scores in per_annotator]
     values = []
     for first, second in itertools.combinations(relations, 2):

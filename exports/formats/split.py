@@ -99,12 +99,18 @@ class PromptGroups:
         self._keys: list[np.ndarray] = []
         self._empty: list[np.ndarray] = []
         self.links = 0
+        # The rows of one item share one prompt text object: they are counted without hashing it again.
+        self._last_text: str | None = None
+        self._last_index = -1
 
     def __len__(self) -> int:
         return len(self._hashes)
 
     def add(self, text: str) -> int:
         """Count one row of this prompt and return the prompt's index."""
+        if text is self._last_text:
+            self._counts[self._last_index] += 1
+            return self._last_index
         key = xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
         index = self._ids.get(key)
         if index is None:
@@ -115,6 +121,7 @@ class PromptGroups:
             if len(self._pending) >= _BATCH:
                 self._flush()
         self._counts[index] += 1
+        self._last_text, self._last_index = text, index
         return index
 
     def _flush(self) -> None:
