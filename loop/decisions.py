@@ -178,70 +178,126 @@ def decision_paths(step: Filter[Any], numeric: Sequence[str], fixed: Mapping[str
     return paths
 
 
-def _path_mask(path: DecisionPath, columns: Mapping[str, NDArray[Any]], rows: NDArray[np.intp]) -> NDArray[np.bool_]:
-    mask = np.ones(len(rows), dtype=bool)
-    for condition in path.conditions:
-        values = columns[condition.signal][rows]
-        constant = condition.constant
-        other = columns[constant][rows] if isinstance(constant, str) else constant
-        with np.errstate(invalid="ignore"):
-            holds = _OPS[condition.op](values, other)
-        mask &= holds if condition.outcome else ~holds
-    return mask
+@dataclass(frozen=True)
+class Codes:
+    """A string column as integer codes into its distinct values (as Parquet's dictionary encoding stores it)."""
+
+    codes: NDArray[np.int32]
+    names: NDArray[np.object_]
+
+    def values(self, rows: NDArray[np.intp] | None = None) -> NDArray[np.object_]:
+        """The strings of `rows` (of every row when None)."""
+        return self.names[self.codes if rows is None else self.codes[rows]]
+
+    @classmethod
+    def of(cls, strings: Sequence[str] | NDArray[np.object_]) -> Codes:
+        names, codes = np.unique(np.asarray(strings, dtype=object).astype(str), return_inverse=True)
+        return cls(codes.astype(np.int32), names.astype(object))
+
+
+class _GroupColumns:
+    """The signal columns of one language group, gathered once, and each comparison evaluated once."""
+
+    def __init__(self, columns: Mapping[str, NDArray[Any]], rows: NDArray[np.intp]) -> None:
+        self._columns, self._rows = columns, rows
+        self._gathered: dict[str, NDArray[Any]] = {}
+        self._compared: dict[tuple[str, str, float | str], NDArray[np.bool_]] = {}
+
+    def column(self, name: str) -> NDArray[Any]:
+        found = self._gathered.get(name)
+        if found is None:
+            found = self._columns[name][self._rows]
+            self._gathered[name] = found
+        return found
+
+    def holds(self, condition: Condition) -> NDArray[np.bool_]:
+        key = (condition.signal, condition.op, condition.constant)
+        found = self._compared.get(key)
+        if found is None:
+            constant = condition.constant
+            other = self.column(constant) if isinstance(constant, str) else constant
+            with np.errstate(invalid="ignore"):
+                found = _OPS[condition.op](self.column(condition.signal), other)
+            self._compared[key] = found
+        return found
 
 
 def decide_columns(
-    step: Filter[Any], columns: Mapping[str, NDArray[Any]], rows: NDArray[np.intp]
-) -> NDArray[np.object_]:
-    """Return, for each row in `rows`, the step's reason to remove it (KEEP for kept), from stored signals.
+    step: Filter[Any], columns: Mapping[str, NDArray[Any]], rows: NDArray[np.intp], lang: Codes | None = None
+) -> tuple[NDArray[np.int16], list[str]]:
+    """Decide each row in `rows` with the step's own rules from stored signals: (codes, reasons).
 
-    `columns` maps signal names to arrays over all documents: float arrays for numbers (NaN where absent) and
-    object/str arrays for the string signals. Raises UntraceableDecision (see the module docstring).
+    `columns` maps numeric signal names to float arrays over all documents (NaN where absent); `lang` is the
+    language column as codes. Returns one code per row, indexing the returned list of reasons, where code 0 is
+    KEEP. Raises UntraceableDecision (see the module docstring).
     """
     numeric = [name for name, column in columns.items() if column.dtype.kind == "f"]
-    result = np.full(len(rows), KEEP, dtype=object)
-    lang_column = columns.get(SIGNAL_LANG)
+    reasons: list[str] = [KEEP]
+    index: dict[str, int] = {KEEP: 0}
+    result = np.zeros(len(rows), dtype=np.int16)
     groups: list[tuple[dict[str, str], NDArray[np.intp]]]
-    if lang_column is None:
+    if lang is None:
         groups = [({}, np.arange(len(rows)))]
     else:
-        langs = lang_column[rows]
-        groups = [({SIGNAL_LANG: str(lang)}, np.flatnonzero(langs == lang)) for lang in np.unique(langs)]
+        row_codes = lang.codes[rows]
+        present = np.bincount(row_codes, minlength=len(lang.names))
+        if np.count_nonzero(present) == 1:
+            only = int(np.flatnonzero(present)[0])
+            groups = [({SIGNAL_LANG: str(lang.names[only])}, np.arange(len(rows)))]
+        else:
+            order = np.argsort(row_codes, kind="stable")
+            bounds = np.cumsum(present)
+            groups = [({SIGNAL_LANG: str(lang.names[code])}, order[bounds[code] - present[code]:bounds[code]])
+                      for code in np.flatnonzero(present)]
     for fixed, positions in groups:
-        subset = rows[positions]
+        group = _GroupColumns(columns, rows[positions])
         for path in decision_paths(step, numeric, fixed):
             if path.reason is None:
                 continue
-            result[positions[_path_mask(path, columns, subset)]] = path.reason
-    return result
+            mask = np.ones(len(positions), dtype=bool)
+            for condition in path.conditions:
+                holds = group.holds(condition)
+                mask &= holds if condition.outcome else ~holds
+            code = index.setdefault(path.reason, len(reasons))
+            if code == len(reasons):
+                reasons.append(path.reason)
+            result[positions[mask]] = code
+    return result, reasons
 
 
 def decide_documents(
-    step: Filter[Any], columns: Mapping[str, NDArray[Any]], rows: NDArray[np.intp]
-) -> NDArray[np.object_]:
+    step: Filter[Any], columns: Mapping[str, NDArray[Any]], rows: NDArray[np.intp], lang: Codes | None = None
+) -> tuple[NDArray[np.int16], list[str]]:
     """The slow, exact fallback: call `step.decide` on each row rebuilt as a document (absent signals left out)."""
-    result = np.full(len(rows), KEEP, dtype=object)
-    names = list(columns)
-    for out, row in enumerate(rows):
+    reasons: list[str] = [KEEP]
+    index: dict[str, int] = {KEEP: 0}
+    result = np.zeros(len(rows), dtype=np.int16)
+    names = [name for name, column in columns.items() if column.dtype.kind == "f"]
+    for out, row in enumerate(rows.tolist()):
         signals: dict[str, Any] = {}
         for name in names:
-            value = columns[name][row]
-            if isinstance(value, float) and np.isnan(value):
-                continue
-            signals[name] = value.item() if hasattr(value, "item") else value
+            value = float(columns[name][row])
+            if not np.isnan(value):
+                signals[name] = value
+        if lang is not None:
+            signals[SIGNAL_LANG] = str(lang.names[lang.codes[row]])
         try:
             reason = step.decide({"signals": signals})  # type: ignore[typeddict-item]
         except KeyError:
             reason = None
-        result[out] = reason or KEEP
-    return result
+        if reason:
+            code = index.setdefault(reason, len(reasons))
+            if code == len(reasons):
+                reasons.append(reason)
+            result[out] = code
+    return result, reasons
 
 
 def decide_stored(
-    step: Filter[Any], columns: Mapping[str, NDArray[Any]], rows: NDArray[np.intp]
-) -> NDArray[np.object_]:
+    step: Filter[Any], columns: Mapping[str, NDArray[Any]], rows: NDArray[np.intp], lang: Codes | None = None
+) -> tuple[NDArray[np.int16], list[str]]:
     """Decide `rows` with the step's own rules: traced and vectorised when possible, else document by document."""
     try:
-        return decide_columns(step, columns, rows)
+        return decide_columns(step, columns, rows, lang)
     except UntraceableDecision:
-        return decide_documents(step, columns, rows)
+        return decide_documents(step, columns, rows, lang)

@@ -15,7 +15,6 @@ Pure: numpy, pyarrow, fsspec and the curation steps; no Django.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +30,7 @@ from curation.steps.document import Document
 from curation.steps.language import SIGNAL_LANG
 from curation.steps.recipe import Recipe
 from curation.steps.writers import read_jsonl_zst
-from loop.decisions import KEEP, decide_stored
+from loop.decisions import Codes, decide_stored
 
 TABLE_FILE = "audit/signals.parquet"
 BASE_COLUMNS = ("id", "url", "removed_by", "reason")
@@ -116,26 +115,27 @@ def build_signal_table(output: str, documents: Iterable[Document] | None = None)
 
 @dataclass
 class SignalTable:
-    """The columns of one job's signal table, loaded into memory."""
+    """The columns of one job's signal table, loaded into memory (string columns as codes)."""
 
     ids: NDArray[np.object_]
-    removed_by: NDArray[np.object_]
-    reason: NDArray[np.object_]
-    signals: dict[str, NDArray[Any]]  # numeric signals (float64) and the language (object)
+    removed_by: Codes
+    reason: Codes
+    lang: Codes
+    signals: dict[str, NDArray[np.float64]]  # numeric signals, NaN where absent
     urls: NDArray[np.object_] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
 
-def _strings(column: pa.ChunkedArray) -> NDArray[np.object_]:
-    """A (dictionary-encoded) string column as an object array, decoding each distinct value once."""
+def _codes(column: pa.ChunkedArray) -> Codes:
+    """A dictionary-encoded string column as codes and names (each distinct string decoded once)."""
     combined = column.combine_chunks()
-    if pa.types.is_dictionary(combined.type):
-        values = np.asarray(combined.dictionary.to_pylist(), dtype=object)
-        indices = combined.indices.to_numpy(zero_copy_only=False)
-        return values[indices] if len(values) else np.full(len(indices), "", dtype=object)
-    return np.asarray(combined.to_pylist(), dtype=object)
+    if not pa.types.is_dictionary(combined.type):
+        combined = combined.dictionary_encode()
+    names = np.asarray(combined.dictionary.to_pylist() or [""], dtype=object)
+    codes = combined.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    return Codes(codes, names)
 
 
 def load_signal_table(output: str, *, with_urls: bool = False) -> SignalTable:
@@ -143,26 +143,22 @@ def load_signal_table(output: str, *, with_urls: bool = False) -> SignalTable:
     fs, path = fsspec.core.url_to_fs(table_url(output))
     with fs.open(path, "rb") as handle:
         table = pq.read_table(handle)
-    signals: dict[str, NDArray[Any]] = {SIGNAL_LANG: _strings(table.column(SIGNAL_LANG))}
-    for name in table.column_names:
-        if name.startswith("s:"):
-            signals[name[2:]] = table.column(name).to_numpy()
+    signals = {name[2:]: table.column(name).to_numpy() for name in table.column_names if name.startswith("s:")}
     return SignalTable(
-        ids=_strings(table.column("id")), removed_by=_strings(table.column("removed_by")),
-        reason=_strings(table.column("reason")), signals=signals,
-        urls=_strings(table.column("url")) if with_urls else None,
+        ids=np.asarray(table.column("id").to_pylist(), dtype=object), removed_by=_codes(table.column("removed_by")),
+        reason=_codes(table.column("reason")), lang=_codes(table.column(SIGNAL_LANG)), signals=signals,
+        urls=np.asarray(table.column("url").to_pylist(), dtype=object) if with_urls else None,
     )
 
 
-def step_positions(recipe: Recipe, removed_by: NDArray[np.object_]) -> NDArray[np.int32]:
+def step_positions(recipe: Recipe, removed_by: Codes) -> NDArray[np.int32]:
     """For each document, the recipe position of the step that removed it (len(steps) when kept)."""
     first: dict[str, int] = {}
     for position, spec in enumerate(recipe.steps):
         first.setdefault(spec.name, position)
-    names, inverse = np.unique(removed_by.astype(str), return_inverse=True)
-    codes = np.array([first.get(str(name), len(recipe.steps)) if name else len(recipe.steps) for name in names],
-                     dtype=np.int32)
-    return codes[inverse] if len(names) else np.zeros(0, dtype=np.int32)
+    end = len(recipe.steps)
+    by_code = np.array([first.get(str(name), end) if name else end for name in removed_by.names], dtype=np.int32)
+    return by_code[removed_by.codes]
 
 
 @dataclass
@@ -220,29 +216,32 @@ def whatif(
     step, params = step_with_params(recipe, position, changes)
     at = positions if positions is not None else step_positions(recipe, table.removed_by)
     rows = np.flatnonzero(at >= position)
-    decisions = decide_stored(step, table.signals, rows)
+    codes, reasons = decide_stored(step, table.signals, rows, table.lang)
     # A document removed for an error keeps that decision: its signals are incomplete by definition.
-    errored = (at[rows] == position) & (table.reason[rows] == "error")
-    decisions[errored] = "error"
-    removed_mask = decisions != KEEP
+    error_code = np.flatnonzero(table.reason.names == "error")
+    if len(error_code):
+        errored = (at[rows] == position) & (table.reason.codes[rows] == error_code[0])
+        if errored.any():
+            reasons = [*reasons, "error"]
+            codes[errored] = len(reasons) - 1
+    removed_mask = codes != 0
     previously_removed_here = at[rows] == position
-    kept_rows = rows[~removed_mask]
-    unscored = int(np.count_nonzero(at[kept_rows] == position))
-    after_steps = len(recipe.steps) - position - 1
-    if after_steps == 0:
-        unscored = 0  # no later step: newly kept documents are simply kept
-    job_kept = int(np.count_nonzero(at[kept_rows] == len(recipe.steps))) + (
-        int(np.count_nonzero(at[kept_rows] == position)) if after_steps == 0 else 0
-    )
-    reasons = Counter(decisions[removed_mask].tolist())
+    kept_at = at[rows[~removed_mask]]
+    end = len(recipe.steps)
+    last = position == end - 1
+    newly_kept = int(np.count_nonzero(kept_at == position))
+    unscored = 0 if last else newly_kept  # no later step: newly kept documents are simply kept
+    job_kept = int(np.count_nonzero(kept_at == end)) + (newly_kept if last else 0)
+    counts = np.bincount(codes, minlength=len(reasons))
+    step_removed = {reasons[code]: int(counts[code]) for code in range(1, len(reasons)) if counts[code]}
     result = WhatIf(
         step=recipe.steps[position].name, position=position, params=params, reached=len(rows),
-        step_kept=int(np.count_nonzero(~removed_mask)), step_removed=dict(sorted(reasons.items())),
+        step_kept=int(counts[0]), step_removed=dict(sorted(step_removed.items())),
         job_kept=job_kept, job_removed=len(table) - job_kept - unscored,
         unscored_later=unscored, changed=int(np.count_nonzero(removed_mask != previously_removed_here)),
         before={"step_kept": int(np.count_nonzero(~previously_removed_here)),
                 "step_removed": int(np.count_nonzero(previously_removed_here)),
-                "job_kept": int(np.count_nonzero(at == len(recipe.steps)))},
+                "job_kept": int(np.count_nonzero(at == end))},
     )
     if labels:
         result.precision = labelled_precision(table.ids[rows], removed_mask, labels)

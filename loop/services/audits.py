@@ -136,13 +136,13 @@ def audit_create(
     recipe = job_recipe(job)
     table = signal_table_ensure(job)
     at = step_positions(recipe, table.removed_by)
-    langs = table.signals["lang"]
+    langs = table.lang.values()
     drawn: list[Drawn] = []
     strata: list[dict[str, Any]] = []
     for position in positions:
         name_ = recipe.steps[position].name
         for decision, rows in (("removed", np.flatnonzero(at == position)), ("kept", np.flatnonzero(at > position))):
-            reasons = table.reason[rows] if decision == "removed" else np.full(len(rows), "", dtype=object)
+            reasons = table.reason.values(rows) if decision == "removed" else np.full(len(rows), "", dtype=object)
             size = sample_size(half_width, len(rows))
             picked = stratified_sample(seed=seed, step=name_, position=position, decision=decision, rows=rows,
                                        langs=langs[rows], reasons=reasons, size=size)

@@ -6,8 +6,6 @@ import shlex
 from collections import Counter
 from typing import Any
 
-import numpy as np
-
 from curation.models import Job
 from curation.selectors import job_recipe
 from loop.cards import build_card, write_card
@@ -36,7 +34,7 @@ def job_card_write(job: Job) -> dict[str, Any]:
     recipe = job_recipe(job)
     table = signal_table_ensure(job)
     kept = step_positions(recipe, table.removed_by) == len(recipe.steps)
-    languages = Counter(str(lang) for lang in np.asarray(table.signals["lang"])[kept].tolist())
+    languages = Counter(str(lang) for lang in table.lang.values()[kept].tolist())
     audit = (FilterAudit.objects.filter(job=job, results_at__isnull=False).order_by("-results_at").first())
     version = (RecipeVersion.objects.filter(recipe_name=recipe.name, recipe_yaml=job.recipe_yaml)
                .order_by("-version").values_list("version", flat=True).first())

@@ -65,10 +65,12 @@ def test_traced_decisions_equal_decide_on_every_document(tmp_path: Path) -> None
     at = step_positions(recipe, table.removed_by)
     for position, step in enumerate(recipe.build()):
         rows = np.flatnonzero(at >= position)
-        traced = decide_columns(step, table.signals, rows)  # type: ignore[arg-type]
-        assert traced.tolist() == decide_documents(step, table.signals, rows).tolist()  # type: ignore[arg-type]
-        stored = np.where(at[rows] == position, table.reason[rows], "")
-        assert traced.tolist() == stored.tolist()
+        codes, reasons = decide_columns(step, table.signals, rows, table.lang)  # type: ignore[arg-type]
+        traced = [reasons[code] for code in codes]
+        codes, reasons = decide_documents(step, table.signals, rows, table.lang)  # type: ignore[arg-type]
+        assert traced == [reasons[code] for code in codes]
+        stored = np.where(at[rows] == position, table.reason.values(rows), "")
+        assert traced == stored.tolist()
 
 
 def test_reapply_writes_what_a_real_rerun_keeps(tmp_path: Path) -> None:
