@@ -12,7 +12,7 @@ class CurationConfig(AppConfig):
         Connecting here instead of in the Celery app keeps `workers/` free of imports from any app; the signals
         only fire in worker processes.
         """
-        from celery.signals import worker_ready, worker_shutdown
+        from celery.signals import beat_init, worker_ready, worker_shutdown
 
         from curation import heartbeat
         from curation.services.quality_models import quality_model_registries
@@ -28,3 +28,4 @@ class CurationConfig(AppConfig):
             load_step_plugins(settings.CURATION_STEP_PLUGINS)
         worker_ready.connect(heartbeat.heartbeat_start, weak=False, dispatch_uid="curation-heartbeat-start")
         worker_shutdown.connect(heartbeat.heartbeat_stop, weak=False, dispatch_uid="curation-heartbeat-stop")
+        beat_init.connect(heartbeat.scheduler_heartbeat_start, weak=False, dispatch_uid="curation-scheduler-heartbeat")

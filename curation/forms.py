@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from curation.steps.readers import FORMATS
-from curation.steps.recipe import builtin_recipe_names
+from curation.steps.recipe import MAX_RECIPE_BYTES, builtin_recipe_names
 
 
 def _lines(text: str) -> list[str]:
@@ -31,14 +32,24 @@ class InputPathsMixin:
         return inputs
 
 
+# The recipe a new job starts on: the one `make run` and the README use.
+DEFAULT_RECIPE = "web-default"
+
+
 class JobSubmitForm(InputPathsMixin, forms.Form):
-    recipe = forms.ChoiceField(label=_("Built-in recipe"), required=False)
+    recipe = forms.ChoiceField(
+        label=_("Recipe"),
+        required=False,
+        help_text=_("A built-in recipe; its description and steps are shown below. "
+                    "Or choose “my own recipe” and paste or edit its YAML."),
+    )
     recipe_yaml = forms.CharField(
-        label=_("Or paste a recipe (YAML)"),
+        label=_("My own recipe (YAML)"),
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "code"}),
-        help_text=_("Used instead of the built-in recipe; leave the recipe choice empty."),
+        max_length=MAX_RECIPE_BYTES,  # the service refuses bigger recipes too (counted in bytes)
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false", "class": "code"}),
+        help_text=_("Used when the recipe above is “my own recipe”. Start from a copy of a built-in one."),
     )
     inputs = forms.CharField(
         label=_("Inputs"),
@@ -72,15 +83,24 @@ class JobSubmitForm(InputPathsMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["recipe"].choices = [("", _("— paste YAML below —")), *_builtin_recipe_choices()]
+        self.fields["recipe"].choices = [*_builtin_recipe_choices(), ("", _("My own recipe (YAML below)"))]
+        if "recipe" not in self.initial and DEFAULT_RECIPE in builtin_recipe_names():
+            self.initial["recipe"] = DEFAULT_RECIPE
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        has_name = bool(cleaned.get("recipe"))
-        has_yaml = bool((cleaned.get("recipe_yaml") or "").strip())
-        if has_name == has_yaml:
-            raise forms.ValidationError(_("Choose exactly one: a built-in recipe, or a pasted one."))
+        if cleaned.get("recipe"):
+            # A built-in recipe chosen: whatever YAML the page kept from an earlier choice is not used.
+            cleaned["recipe_yaml"] = ""
+        elif not (cleaned.get("recipe_yaml") or "").strip():
+            self.add_error("recipe_yaml", _("Paste a recipe, or choose a built-in one above."))
         return cleaned
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        """Put a service's error about the recipe beside the box the recipe came from (the YAML, when pasted)."""
+        if field == "recipe" and not getattr(self, "cleaned_data", {}).get("recipe"):
+            field = "recipe_yaml"
+        super().add_error(field, error)
 
     def recipe_source(self) -> str:
         """What `job_submit(recipe=...)` takes: a built-in name, or YAML text (which always has a newline)."""
@@ -103,7 +123,8 @@ class ScheduleCreateForm(InputPathsMixin, forms.Form):
     output = forms.CharField(
         label=_("Output folder"),
         max_length=1000,
-        help_text=_("Each run writes to a new run-<timestamp> folder inside it."),
+        # Help text is rendered as HTML: escaped, so that <timestamp> shows as text.
+        help_text=escape(_("Each run writes to a new run-<timestamp> folder inside it.")),
     )
     every_minutes = forms.IntegerField(label=_("Every N minutes"), required=False, min_value=1)
     crontab = forms.CharField(
@@ -115,9 +136,12 @@ class ScheduleCreateForm(InputPathsMixin, forms.Form):
     )
     dedup_index = forms.SlugField(label=_("Dedup index"), required=False, max_length=100)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["recipe"].choices = _builtin_recipe_choices()
+        if editing:
+            # A schedule keeps its name (its beat task is named after it).
+            self.fields["name"].disabled = True
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from curation.services.shards import shards_reap
-from curation.services.workers import worker_heartbeat
+from curation.services.workers import SCHEDULER_PREFIX, worker_heartbeat
 
 logger = logging.getLogger(__name__)
 _stop = threading.Event()
@@ -49,3 +51,26 @@ def heartbeat_start(sender: Any = None, **kwargs: Any) -> None:
 def heartbeat_stop(**kwargs: Any) -> None:
     """Stop the heartbeat thread (Celery's worker_shutdown signal)."""
     _stop.set()
+
+
+def _beat_scheduler(name: str, pid: int, started_at: datetime) -> None:
+    while True:
+        try:
+            worker_heartbeat(name, pid, started_at)
+        except Exception:  # the database may be briefly unavailable: try again next beat
+            logger.exception("scheduler heartbeat failed")
+        finally:
+            connection.close()
+        time.sleep(settings.WORKER_HEARTBEAT_SECONDS)
+
+
+def scheduler_heartbeat_start(sender: Any = None, **kwargs: Any) -> None:
+    """Record, every few seconds, that celery beat runs (Celery's beat_init signal; the beat process only).
+
+    The schedules page reads it (`selectors.scheduler_alive`) to say plainly when no scheduler is running. The
+    thread is a daemon: it ends with the beat process.
+    """
+    name = f"{SCHEDULER_PREFIX}{socket.gethostname()}:{os.getpid()}"
+    thread = threading.Thread(target=_beat_scheduler, args=(name, os.getpid(), timezone.now()),
+                              name="scheduler-heartbeat", daemon=True)
+    thread.start()

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, overload
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Sum
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.roles import can_curate
 from curation.models import DedupIndex, DocumentSample, Job, JobSchedule, Shard, WorkerHeartbeat
+from curation.services.workers import SCHEDULER_PREFIX
+from curation.steps.base import Filter, build_step, step_class
 from curation.steps.dedup import storage
 from curation.steps.dedup.clusters import (
     Cluster,
@@ -27,7 +33,7 @@ from curation.steps.dedup.index import index_summary
 from curation.steps.dedup.steps import CLUSTERS_FILE, sidecar_url
 from curation.steps.document import Document
 from curation.steps.pipeline import JobLayout, merge_shard_stats, plan_stages
-from curation.steps.recipe import Recipe, parse_recipe
+from curation.steps.recipe import Recipe, builtin_recipe_names, load_builtin_recipe, parse_recipe
 from curation.steps.writers import read_jsonl_zst
 
 
@@ -42,7 +48,12 @@ def access_job_by_id(user: AbstractBaseUser | AnonymousUser, job_id: int) -> Job
 
 
 def job_recipe(job: Job) -> Recipe:
-    """The recipe as submitted (validated then; not rebuilt here, since building steps may load models)."""
+    """The recipe as submitted (validated then; not rebuilt here, since building steps may load models).
+
+    Read from the plan parsed at submit, so a page never parses YAML; jobs from before the plan was kept parse.
+    """
+    if job.recipe_plan:
+        return Recipe.from_plan(job.recipe_plan, job.recipe_yaml)
     return parse_recipe(job.recipe_yaml, job.recipe_name, validate=False)
 
 
@@ -79,9 +90,54 @@ def dedup_index_summary(index: DedupIndex) -> dict[str, Any]:
 
 
 def workers_alive(within_seconds: int = 60) -> bool:
-    """Whether any worker has sent a heartbeat recently."""
+    """Whether any worker has sent a heartbeat recently (celery beat's own heartbeat does not count)."""
     since = timezone.now() - timedelta(seconds=within_seconds)
-    return WorkerHeartbeat.objects.filter(last_seen__gte=since).exists()
+    return WorkerHeartbeat.objects.filter(last_seen__gte=since).exclude(name__startswith=SCHEDULER_PREFIX).exists()
+
+
+def scheduler_alive(within_seconds: int = 60) -> bool:
+    """Whether a celery beat process has recorded its heartbeat recently (curation/heartbeat.py)."""
+    since = timezone.now() - timedelta(seconds=within_seconds)
+    return WorkerHeartbeat.objects.filter(last_seen__gte=since, name__startswith=SCHEDULER_PREFIX).exists()
+
+
+def schedule_next_run(schedule: JobSchedule) -> datetime | None:
+    """When beat will next fire the schedule, from its beat task's timing; None when paused or without timing."""
+    task = schedule.periodic_task
+    if task is None or not task.enabled or (task.interval is None and task.crontab is None):
+        return None
+    now = timezone.now()
+    # Beat counts an interval from the last run, or from when it loaded a task that never ran.
+    last = task.last_run_at or max(task.date_changed or now, now - timedelta(days=366))
+    return now + max(task.schedule.remaining_estimate(last), timedelta(0))
+
+
+def job_filter_choices() -> dict[str, list[str]]:
+    """The recipes and submitters that jobs exist for, for the console's jobs filter."""
+    recipes = Job.objects.order_by("recipe_name").values_list("recipe_name", flat=True).distinct()
+    submitters = (
+        Job.objects.exclude(created_by=None).order_by("created_by__username")
+        .values_list("created_by__username", flat=True).distinct()
+    )
+    return {"recipes": list(recipes), "submitters": list(submitters)}
+
+
+def dedup_indexes_overview() -> QuerySet[DedupIndex]:
+    """Every dedup index with its job count and the number of its jobs not finished yet."""
+    return DedupIndex.objects.annotate(
+        job_count=Count("jobs", distinct=True),
+        unfinished=Count("jobs", filter=~Q(jobs__status__in=Job.FINISHED), distinct=True),
+    ).order_by("name")
+
+
+def access_dedup_index_by_name(user: AbstractBaseUser | AnonymousUser, name: str) -> DedupIndex:
+    """The dedup index, if this user may curate; 404 otherwise."""
+    if not can_curate(user):
+        raise Http404("no such dedup index")
+    index = DedupIndex.objects.filter(name=name).first()
+    if index is None:
+        raise Http404("no such dedup index")
+    return index
 
 
 def jobs_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Job]:
@@ -92,7 +148,8 @@ def jobs_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Job]:
 
 def job_progress(job: Job) -> dict[str, Any]:
     """Where the job stands: units per stage by status, documents so far, and the per-step funnel."""
-    plans = plan_stages(job_recipe(job))
+    recipe = job_recipe(job)
+    plans = plan_stages(recipe)
     counts: dict[int, dict[str, int]] = {}
     for row in job.shards.values("stage", "status").annotate(n=Count("id")):
         counts.setdefault(row["stage"], {})[row["status"]] = row["n"]
@@ -108,6 +165,9 @@ def job_progress(job: Job) -> dict[str, Any]:
             "running": by_status.get(Shard.Status.RUNNING, 0),
             "pending": by_status.get(Shard.Status.PENDING, 0),
             "failed": by_status.get(Shard.Status.FAILED, 0),
+            # Recipe step positions (from 0) the stage runs: a map stage's steps, a reduce stage's global step.
+            "steps": list(plan.step_positions) if plan.kind == Shard.Kind.MAP else
+            [plan.global_position] if plan.kind == Shard.Kind.REDUCE and plan.global_position is not None else [],
         })
     units_total = sum(s["total"] for s in stages)
     units_done = sum(s["done"] for s in stages)
@@ -123,7 +183,10 @@ def job_progress(job: Job) -> dict[str, Any]:
         "stage_count": job.stage_count,
         "fraction_done": units_done / units_total if units_total else 0.0,
         "stages": stages,
-        "documents": stats["documents"],
+        # Read = kept + removed + in progress, so the numbers never contradict each other while shards run.
+        "documents": {**stats["documents"], "in_progress": max(
+            stats["documents"]["read"] - stats["documents"]["kept"] - stats["documents"]["removed"], 0)},
+        "recipe_steps": [spec.name for spec in recipe.steps],
         "errors_by_kind": stats["errors_by_kind"],
         "read_errors": stats["read"]["errors"],
         "funnel": funnel,
@@ -146,20 +209,24 @@ def job_removal_reasons(job: Job) -> list[dict[str, Any]]:
     )
 
 
-def jobs_overview(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Job]:
-    """The jobs this user may see, annotated for the console's list in one query.
+def jobs_overview(user: AbstractBaseUser | AnonymousUser, *, status: str = "", recipe: str = "",
+                  submitter: str = "") -> QuerySet[Job]:
+    """The jobs this user may see, annotated for the console's list in one query, without touching shards.
 
-    `units_done` / `units_total` give the progress of `job_progress` without building recipes: a job has
-    `stage_count` = 2K+2 stages (K+1 map stages of `shard_count` units, K reduce units and one finish unit;
-    see `plan_stages`), so (K+1) * (shard_count + 1) units in all. `docs_read` counts the first map stage's input,
-    `docs_kept` the last map stage's output (as `job_stats` does).
+    `units_done`, `docs_read` and `docs_kept` are the job's own counters (kept by shard_complete).
+    `units_total` gives the progress of `job_progress` without building recipes: a job has `stage_count` =
+    2K+2 stages (K+1 map stages of `shard_count` units, K reduce units and one finish unit; see `plan_stages`),
+    so (K+1) * (shard_count + 1) units in all.
     """
-    map_shards = Q(shards__kind=Shard.Kind.MAP, shards__status=Shard.Status.DONE)
-    return jobs_visible_to(user).annotate(
-        units_done=Count("shards", filter=Q(shards__status=Shard.Status.DONE)),
+    jobs = jobs_visible_to(user)
+    if status:
+        jobs = jobs.filter(status=status)
+    if recipe:
+        jobs = jobs.filter(recipe_name=recipe)
+    if submitter:
+        jobs = jobs.filter(created_by__username=submitter)
+    return jobs.annotate(
         units_total=ExpressionWrapper(F("stage_count") / 2 * (F("shard_count") + 1), output_field=IntegerField()),
-        docs_read=Sum("shards__docs_in", filter=map_shards & Q(shards__stage=0), default=0),
-        docs_kept=Sum("shards__docs_kept", filter=map_shards & Q(shards__stage=F("stage_count") - 2), default=0),
     )
 
 
@@ -390,3 +457,95 @@ def _documents_in(urls: Iterable[str], ids: set[str]) -> dict[str, Document]:
                 if len(found) == len(ids):
                     break
     return found
+
+
+# --- why a sample was removed ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A threshold of the step that removed a document, with the signal it was compared with (when one matches)."""
+
+    param: str
+    threshold: Any
+    signal: str
+    value: Any
+
+
+def _relaxed(value: Any, name: str) -> Any:
+    """The value of a threshold parameter that lets every document through, or None when there is none."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if name.startswith("min") or name in ("threshold", "min_score"):
+        return -math.inf
+    if name.startswith("max"):
+        return math.inf
+    return None
+
+
+def _signal_for(param: str, signals: dict[str, Any]) -> str:
+    """The signal a threshold parameter is compared with, by name (`min_words` -> `gopher_words`); '' if none."""
+    stem = re.sub(r"^(min|max)_", "", param)
+    for key in sorted(signals):
+        if key == stem or key.endswith(f"_{stem}"):
+            return key
+    if param in ("threshold", "min_score"):
+        scores = [key for key in sorted(signals) if key.endswith("score")]
+        return scores[-1] if scores else ""
+    return ""
+
+
+def sample_thresholds(job: Job, sample: DocumentSample) -> list[Threshold]:
+    """The thresholds that removed a sample: each one that, relaxed alone, would change the step's decision.
+
+    Asks the step itself: rebuilds the step that removed the document with its recipe parameters (only filters
+    that load no model), takes the thresholds that apply to the document's language, and re-runs the step's
+    decision on the stored signals with one threshold at a time relaxed. Empty when the step is not such a filter
+    or no single threshold decided (a language not listed, a duplicate).
+    """
+    if sample.kept or not sample.removed_by:
+        return []
+    specs = [spec for spec in job_recipe(job).steps if spec.name == sample.removed_by]
+    if not specs:
+        return []
+    try:
+        cls = step_class(specs[0].name)
+        if not issubclass(cls, Filter) or getattr(cls, "loads_model", False) or cls.name == "quality_classifier":
+            return []
+        step: Any = build_step(specs[0].name, specs[0].params)
+    except Exception:  # an old job's recipe that no longer builds: nothing to explain
+        return []
+    document = copy.deepcopy(sample.document)
+    signals = document.get("signals") or {}
+    lang = str(signals.get("lang") or document.get("lang") or "")
+    params = step.params_for(lang) if hasattr(step, "params_for") else step.params
+    if not dataclasses.is_dataclass(params) or isinstance(params, type):
+        return []
+    found = []
+    for field in dataclasses.fields(params):
+        value = getattr(params, field.name)
+        relaxed = _relaxed(value, field.name)
+        if relaxed is None:
+            continue
+        patched = dataclasses.replace(params, **{field.name: relaxed})
+        step.params = patched
+        if hasattr(step, "params_for"):
+            step.params_for = lambda _lang, patched=patched: patched
+        try:
+            decision = step.decide(copy.deepcopy(document))
+        except Exception:  # a relaxed value the step cannot compare: this threshold is not the answer
+            continue
+        if decision != sample.reason:
+            signal = _signal_for(field.name, signals)
+            found.append(Threshold(field.name, value, signal, signals.get(signal) if signal else None))
+    return found
+
+
+def builtin_recipes_overview() -> list[dict[str, Any]]:
+    """The built-in recipes with their description, steps (numbered from 1 by the template) and YAML text."""
+    recipes = []
+    for name in builtin_recipe_names():
+        recipe = load_builtin_recipe(name, validate=False)
+        recipes.append({"name": name, "description": recipe.description,
+                        "steps": [spec.name for spec in recipe.steps], "yaml": recipe.source_yaml})
+    return recipes

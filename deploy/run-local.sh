@@ -9,11 +9,27 @@ export VAR_DIR="${VAR_DIR:-$PWD/var}"
 mkdir -p "$VAR_DIR/log"
 
 pids=()
+# Stop what this script started: TERM first (Celery's warm shutdown lets running shards finish), then, after
+# STOP_GRACE_SECONDS, QUIT (Celery's cold shutdown) and KILL, so that SIGTERM to the whole process group (a
+# supervisor, `timeout`, a CI runner) stops the worker within seconds, as Ctrl-C does. A shard cut off here is
+# run again by the next worker (its lease expires).
+STOP_GRACE_SECONDS="${STOP_GRACE_SECONDS:-10}"
+alive() {
+  local pid
+  for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  return 1
+}
 cleanup() {
   trap - INT TERM EXIT
   if [ ${#pids[@]} -gt 0 ]; then
     echo; echo "stopping ${pids[*]}"
-    kill "${pids[@]}" 2>/dev/null || true
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    for _ in $(seq $((STOP_GRACE_SECONDS * 5))); do alive "${pids[@]}" || break; sleep 0.2; done
+    if alive "${pids[@]}"; then
+      kill -QUIT "${pids[@]}" 2>/dev/null || true
+      sleep 2
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+    fi
     wait "${pids[@]}" 2>/dev/null || true
   fi
 }
@@ -34,9 +50,10 @@ else
   inputs=("$VAR_DIR/demo-crawl")
 fi
 
-echo "starting a Celery worker (log: $VAR_DIR/log/worker.log)"
-.venv/bin/celery -A workers.celery worker -Q curation,default --concurrency 2 --loglevel INFO \
-  --hostname "local-$$@%h" >"$VAR_DIR/log/worker.log" 2>&1 &
+# -B: the worker runs celery beat too (one scheduler for this one machine), so schedules fire under `make run`.
+echo "starting a Celery worker with the scheduler (log: $VAR_DIR/log/worker.log)"
+.venv/bin/celery -A workers.celery worker -B -Q curation,default --concurrency 2 --loglevel INFO \
+  --hostname "local-$$@%h" --schedule "$VAR_DIR/celerybeat-schedule" >"$VAR_DIR/log/worker.log" 2>&1 &
 pids+=($!)
 
 output="$VAR_DIR/storage/jobs/run-$(date -u +%Y%m%dT%H%M%SZ)"
@@ -47,7 +64,7 @@ $PY manage.py curate --recipe web-default --input "${inputs[@]}" --output "$outp
 echo
 echo "Console: http://127.0.0.1:8000  (log in as engineer / engineer-demo-pass; admin / admin-demo-pass)"
 echo "Output:  $output"
-echo "Ctrl-C stops the web server and the worker."
+echo "Ctrl-C (or SIGTERM) stops the web server, the worker and its scheduler."
 $PY manage.py runserver 127.0.0.1:8000 --noreload &
 pids+=($!)
 wait "${pids[@]}"

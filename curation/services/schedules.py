@@ -14,9 +14,12 @@ from collections.abc import Sequence
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from core.errors import ApplicationError, Conflict, ValidationError
+from core.services import audit_record
+from core.validation import max_length_check
 from curation.models import Job, JobSchedule
 from curation.services.dedup_indexes import dedup_index_ensure
 from curation.services.jobs import job_submit, recipe_prepare
@@ -41,10 +44,13 @@ def schedule_create(
     Creates the schedule and its beat task together, or neither (ValidationError, Conflict).
     """
     recipe_prepare(recipe)
+    max_length_check(JobSchedule, "name", name)
+    max_length_check(JobSchedule, "recipe_name", recipe, field="recipe")
+    max_length_check(JobSchedule, "output", output)
     if (every_minutes is None) == (crontab is None):
-        raise ValidationError("give exactly one of every_minutes or crontab")
+        raise ValidationError(_("give exactly one of every_minutes or crontab"))
     if JobSchedule.objects.filter(name=name).exists():
-        raise Conflict(f"a schedule named {name!r} exists already", field="name")
+        raise Conflict(_("a schedule named %(name)r exists already") % {"name": name}, field="name")
     schedule = JobSchedule.objects.create(
         name=name, recipe_name=recipe, inputs=list(inputs), output=output,
         dedup_index=dedup_index_ensure(dedup_index) if dedup_index else None,
@@ -52,25 +58,90 @@ def schedule_create(
     )
     task = PeriodicTask(name=f"curation schedule {schedule.pk}: {name}", task=schedule_fire_task.name,
                         args=json.dumps([schedule.pk]), queue="default")
-    if every_minutes is not None:
-        if every_minutes < 1:
-            raise ValidationError("every_minutes must be at least 1", field="every_minutes")
-        task.interval, _ = IntervalSchedule.objects.get_or_create(every=every_minutes, period=IntervalSchedule.MINUTES)
-    else:
-        fields = (crontab or "").split()
-        if len(fields) != 5:
-            raise ValidationError(
-                f"crontab {crontab!r} must have five fields: minute hour day-of-month month day-of-week",
-                field="crontab",
-            )
-        minute, hour, day_of_month, month, day_of_week = fields
-        task.crontab, _ = CrontabSchedule.objects.get_or_create(
-            minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month, day_of_week=day_of_week
-        )
+    _set_timing(task, every_minutes, crontab)
     task.save()
     schedule.periodic_task = task
     schedule.save(update_fields=["periodic_task"])
+    audit_record(user, "create", schedule, detail={"recipe": recipe, "output": output})
     return schedule
+
+
+def _set_timing(task: PeriodicTask, every_minutes: int | None, crontab: str | None) -> None:
+    """Give the beat task an interval or a crontab (and drop the other); ValidationError names the field."""
+    if every_minutes is not None:
+        if every_minutes < 1:
+            raise ValidationError(_("every_minutes must be at least 1"), field="every_minutes")
+        task.interval, _created = IntervalSchedule.objects.get_or_create(
+            every=every_minutes, period=IntervalSchedule.MINUTES
+        )
+        task.crontab = None
+        return
+    fields = (crontab or "").split()
+    if len(fields) != 5:
+        raise ValidationError(
+            _("crontab %(crontab)r must have five fields: minute hour day-of-month month day-of-week")
+            % {"crontab": crontab},
+            field="crontab",
+        )
+    minute, hour, day_of_month, month, day_of_week = fields
+    task.crontab, _created = CrontabSchedule.objects.get_or_create(
+        minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month, day_of_week=day_of_week
+    )
+    task.interval = None
+
+
+@transaction.atomic
+def schedule_update(
+    schedule: JobSchedule,
+    *,
+    recipe: str,
+    inputs: Sequence[str],
+    output: str,
+    every_minutes: int | None = None,
+    crontab: str | None = None,
+    dedup_index: str | None = None,
+) -> JobSchedule:
+    """Change what a schedule runs and when; its name, its past jobs and its paused state stay.
+
+    Checks the recipe and the timing first and changes nothing when either is wrong (ValidationError). Safe to
+    re-run with the same values.
+    """
+    recipe_prepare(recipe)
+    max_length_check(JobSchedule, "recipe_name", recipe, field="recipe")
+    max_length_check(JobSchedule, "output", output)
+    if (every_minutes is None) == (crontab is None):
+        raise ValidationError(_("give exactly one of every_minutes or crontab"))
+    schedule.recipe_name = recipe
+    schedule.inputs = list(inputs)
+    schedule.output = output
+    schedule.dedup_index = dedup_index_ensure(dedup_index) if dedup_index else None
+    schedule.save(update_fields=["recipe_name", "inputs", "output", "dedup_index"])
+    task = schedule.periodic_task
+    if task is None:
+        task = PeriodicTask(name=f"curation schedule {schedule.pk}: {schedule.name}", task=schedule_fire_task.name,
+                            args=json.dumps([schedule.pk]), queue="default")
+    _set_timing(task, every_minutes, crontab)
+    task.save()
+    if schedule.periodic_task_id != task.pk:
+        schedule.periodic_task = task
+        schedule.save(update_fields=["periodic_task"])
+    return schedule
+
+
+@transaction.atomic
+def schedule_set_paused(schedule: JobSchedule, paused: bool) -> JobSchedule:
+    """Pause or resume a schedule: beat skips a disabled task. Safe to re-run."""
+    task = schedule.periodic_task
+    if task is None:
+        raise Conflict(_("schedule %(name)r has no beat task; edit it to give it a timing") % {"name": schedule.name})
+    task.enabled = not paused
+    task.save(update_fields=["enabled"])
+    return schedule
+
+
+def schedule_run_now(schedule: JobSchedule) -> None:
+    """Fire one run of the schedule now, on a worker, as beat would (paused or not). Every call fires a run."""
+    transaction.on_commit(lambda: schedule_fire_task.delay(schedule.pk))
 
 
 def schedule_fire(schedule_id: int) -> Job | None:
@@ -105,8 +176,10 @@ def schedule_fire(schedule_id: int) -> Job | None:
 
 
 @transaction.atomic
-def schedule_delete(schedule: JobSchedule) -> None:
-    """Delete a schedule and its beat task; the jobs it started stay (their `schedule` becomes empty)."""
+def schedule_delete(schedule: JobSchedule, user: AbstractBaseUser | AnonymousUser | None = None) -> None:
+    """Delete a schedule and its beat task; the jobs it started stay (their `schedule` becomes empty). The audit
+    log records who deleted it."""
+    audit_record(user, "delete", schedule)
     if schedule.periodic_task is not None:
         schedule.periodic_task.delete()
     schedule.delete()

@@ -10,6 +10,9 @@ from django.utils import timezone
 
 from curation.models import WorkerHeartbeat
 
+# Heartbeat rows of celery beat processes (not workers) have names that start with this.
+SCHEDULER_PREFIX = "beat@"
+
 
 def worker_name() -> str:
     """This process's identity as a lease owner: host and pid (a prefork child has its own)."""

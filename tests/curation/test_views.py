@@ -32,10 +32,25 @@ CONSOLE_URLS: list[tuple[str, str, str | None]] = [
     ("curation:job-detail", "get", "job"),
     ("curation:job-progress", "get", "job"),
     ("curation:job-samples", "get", "job"),
+    ("curation:job-cancel", "get", "job"),
     ("curation:job-cancel", "post", "job"),
+    ("curation:job-read-errors", "get", "job"),
+    ("curation:job-delete", "get", "job"),
+    ("curation:job-delete", "post", "job"),
+    ("curation:job-dedup-cluster-query", "get", "step"),
     ("curation:schedule-list", "get", None),
     ("curation:schedule-list", "post", None),
+    ("curation:schedule-delete", "get", "schedule"),
     ("curation:schedule-delete", "post", "schedule"),
+    ("curation:schedule-edit", "get", "schedule"),
+    ("curation:schedule-edit", "post", "schedule"),
+    ("curation:schedule-pause", "post", "schedule"),
+    ("curation:schedule-run", "post", "schedule"),
+    ("curation:dedup-index-list", "get", None),
+    ("curation:dedup-index-detail", "get", "index"),
+    ("curation:dedup-index-delete", "get", "index"),
+    ("curation:dedup-index-delete", "post", "index"),
+    ("curation:api-docs", "get", None),
     ("curation:job-dedup", "get", "job"),
     ("curation:job-dedup-cluster", "get", "cluster"),
 ]
@@ -113,6 +128,10 @@ def _url(name: str, target: str | None, job: Job, schedule: JobSchedule) -> str:
         return reverse(name, kwargs={"job_id": job.pk})
     if target == "schedule":
         return reverse(name, kwargs={"schedule_id": schedule.pk})
+    if target == "step":
+        return reverse(name, kwargs={"job_id": job.pk, "position": 0})
+    if target == "index":
+        return reverse(name, kwargs={"name": "shared-index"})
     if target == "cluster":
         return reverse(name, kwargs={"job_id": job.pk, "position": 0, "cluster_id": "any"})
     return reverse(name)
@@ -336,13 +355,15 @@ def test_submitting_a_missing_input_shows_one_line_error_and_creates_nothing(eng
 
 
 @pytest.mark.django_db
-def test_submitting_both_a_builtin_and_a_pasted_recipe_is_refused(engineer_client: Client, jsonl_input: Path) -> None:
+def test_choosing_my_own_recipe_without_yaml_puts_the_error_beside_the_recipe_box(
+    engineer_client: Client, jsonl_input: Path,
+) -> None:
     response = engineer_client.post(reverse("curation:job-submit"), {
-        "recipe": "extract-only", "recipe_yaml": "steps:\n  - extract: {}\n", "inputs": str(jsonl_input),
+        "recipe": "", "recipe_yaml": "  \n", "inputs": str(jsonl_input),
     })
 
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors()
+    assert response.context["form"].errors["recipe_yaml"]
     assert Job.objects.count() == 0
 
 
@@ -469,10 +490,11 @@ def test_cancelling_a_finished_job_leaves_it_finished(engineer_client: Client, f
 
 
 @pytest.mark.django_db
-def test_cancel_needs_post(engineer_client: Client, pending_job: Job) -> None:
+def test_cancel_asks_first_and_changes_nothing_on_get(engineer_client: Client, pending_job: Job) -> None:
     response = engineer_client.get(reverse("curation:job-cancel", kwargs={"job_id": pending_job.pk}))
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assert "partial" in response.content.decode()
     pending_job.refresh_from_db()
     assert pending_job.status == Job.Status.PENDING
 
@@ -662,3 +684,275 @@ def test_deleting_a_schedule_deletes_its_periodic_task(engineer_client: Client, 
     assert response.status_code == 302
     assert not JobSchedule.objects.filter(pk=schedule.pk).exists()
     assert not PeriodicTask.objects.filter(pk=task_id).exists()
+
+
+# --- issue 13: the console as data engineers use it daily ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_removed_sample_shows_the_deciding_signal_its_value_and_the_threshold(
+    engineer_client: Client, filtered_job: Job,
+) -> None:
+    # given a job whose Gopher quality step removed the short Chinese page for its word count
+    sample = filtered_job.samples.filter(kept=False, doc_id="doc-zh").get()
+    assert sample.reason == "gopher_word_count"
+
+    # when the removed samples are shown
+    response = _samples_page(engineer_client, filtered_job, kept="0", reason="gopher_word_count")
+
+    # then the sample names the signal, its value and the threshold it fell under (min_words = 50 by default)
+    rows = {t.param: t for row in response.context["rows"] for t in row["thresholds"]
+            if row["sample"].doc_id == "doc-zh"}
+    assert rows["min_words"].threshold == 50
+    assert rows["min_words"].signal == "gopher_words"
+    assert rows["min_words"].value == sample.document["signals"]["gopher_words"] < 50
+    assert "min_words" in response.content.decode()
+    # and its heading is its URL, not its id; its step is numbered from 1 as in the recipe
+    row = next(row for row in response.context["rows"] if row["sample"].doc_id == "doc-zh")
+    assert row["heading"] == "https://example.org/zh"
+    assert row["step_number"] == 2
+
+
+@pytest.mark.django_db
+def test_a_hostile_sample_url_is_shown_but_never_a_link(engineer_client: Client, filtered_job: Job) -> None:
+    sample = filtered_job.samples.filter(kept=False).first()
+    assert sample is not None
+    sample.url = "javascript:alert(1)"
+    sample.save(update_fields=["url"])
+
+    response = _samples_page(engineer_client, filtered_job, kept="0")
+
+    assert 'href="javascript:' not in response.content.decode()
+    assert "javascript:alert(1)" in response.content.decode()
+
+
+def _read_errors(files: int) -> dict[str, Any]:
+    """ReadErrors.to_dict() of a crawl of `files` WARC files, each with expected skips and one bad record."""
+    per_file = {}
+    for i in range(files):
+        path = f"/crawl/part-{i:03}.warc.gz"
+        per_file[path] = {
+            "not_html": {"count": 40 + i, "messages": [f"{path} record at byte 1 (https://x/robots.txt) is text"]},
+            "http_status": {"count": 12, "messages": [f"{path} record at byte 9 has HTTP status 301"]},
+            "truncated": {"count": 1 + i % 3, "messages": [f"{path}: cut off at byte 77"]},
+        }
+    return {"total": 0, "by_kind": {}, "files": per_file}
+
+
+@pytest.mark.django_db
+def test_a_sixty_file_jobs_read_errors_are_summarised_by_kind_with_skips_apart(
+    engineer_client: Client, finished_job: Job,
+) -> None:
+    # given a finished job whose 60 input files each had skips and a truncated record
+    finished_job.stats["read"]["errors"] = _read_errors(60)
+    finished_job.save(update_fields=["stats"])
+
+    # when its page is shown
+    response = engineer_client.get(reverse("curation:job-detail", kwargs={"job_id": finished_job.pk}))
+    summary = response.context["read_errors"]
+
+    # then errors and expected skips are apart, by kind, each with at most the top 5 files
+    assert [row["kind"] for row in summary["errors"]] == ["truncated"]
+    assert {row["kind"] for row in summary["skips"]} == {"not_html", "http_status"}
+    truncated = summary["errors"][0]
+    assert truncated["count"] == sum(1 + i % 3 for i in range(60))
+    assert truncated["file_count"] == 60
+    assert len(truncated["files"]) == 5
+    # and messages do not repeat the file path
+    assert truncated["files"][0]["message"] == "cut off at byte 77"
+    html = response.content.decode()
+    assert html.count("/crawl/part-") <= 5
+
+
+@pytest.mark.django_db
+def test_the_read_errors_download_lists_every_file_and_kind(engineer_client: Client, finished_job: Job) -> None:
+    finished_job.stats["read"]["errors"] = _read_errors(60)
+    finished_job.save(update_fields=["stats"])
+
+    response = engineer_client.get(reverse("curation:job-read-errors", kwargs={"job_id": finished_job.pk}))
+
+    lines = response.content.decode().strip().splitlines()
+    assert lines[0] == "file,kind,expected_skip,count,first_message"
+    assert len(lines) == 1 + 60 * 3
+    assert "/crawl/part-059.warc.gz,truncated,no,3,cut off at byte 77" in lines
+
+
+@pytest.mark.django_db
+def test_job_page_numbers_stages_and_steps_from_one_and_shows_timing(engineer_client: Client,
+                                                                     finished_job: Job) -> None:
+    response = engineer_client.get(reverse("curation:job-detail", kwargs={"job_id": finished_job.pk}))
+
+    stages = response.context["stages"]
+    assert [stage["number"] for stage in stages] == list(range(1, len(stages) + 1))
+    assert stages[0]["steps_label"] == "1. extract"
+    timing = response.context["timing"]
+    assert timing["finished_at"] == finished_job.finished_at
+    assert timing["eta"] is None
+    progress = response.context["progress"]["documents"]
+    assert progress["read"] == progress["kept"] + progress["removed"] + progress["in_progress"]
+
+
+@pytest.mark.django_db
+def test_a_cancelled_jobs_page_explains_its_partial_output(engineer_client: Client, pending_job: Job) -> None:
+    engineer_client.post(reverse("curation:job-cancel", kwargs={"job_id": pending_job.pk}))
+
+    response = engineer_client.get(reverse("curation:job-detail", kwargs={"job_id": pending_job.pk}))
+
+    assert 'id="cancelled-note"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_resubmit_fills_the_form_from_the_job(engineer_client: Client, finished_job: Job) -> None:
+    response = engineer_client.get(reverse("curation:job-submit"), {"from": str(finished_job.pk)})
+    form = response.context["form"]
+    assert form.initial["recipe"] == "extract-only"
+    assert form.initial["inputs"] == "\n".join(finished_job.inputs)
+
+    response = engineer_client.get(reverse("curation:job-submit"), {"from": str(finished_job.pk), "edit": "1"})
+    form = response.context["form"]
+    assert form.initial["recipe"] == ""
+    assert form.initial["recipe_yaml"] == finished_job.recipe_yaml
+
+
+@pytest.mark.django_db
+def test_submit_form_starts_on_a_builtin_recipe_with_its_description(engineer_client: Client) -> None:
+    response = engineer_client.get(reverse("curation:job-submit"))
+
+    assert response.context["form"]["recipe"].value() == "web-default"
+    html = response.content.decode()
+    assert 'data-recipe-preview="web-default"' in html
+    assert "Turn crawled web pages into pretraining text" in html
+
+
+@pytest.mark.django_db
+def test_job_list_filters_by_status_recipe_and_submitter(engineer_client: Client, finished_job: Job,
+                                                         pending_job: Job) -> None:
+    url = reverse("curation:job-list")
+    assert [j.pk for j in engineer_client.get(url, {"status": "completed"}).context["page"]] == [finished_job.pk]
+    assert list(engineer_client.get(url, {"recipe": "web-default"}).context["page"]) == []
+    assert len(engineer_client.get(url, {"submitter": "engineer"}).context["page"]) == 1
+    assert list(engineer_client.get(url, {"submitter": "nobody"}).context["page"]) == []
+    rows = engineer_client.get(url, {"fragment": "rows"})
+    assert rows.content.decode().lstrip().startswith("<tbody")
+    assert "<td>engineer</td>" in rows.content.decode()
+
+
+@pytest.mark.django_db
+def test_schedules_page_says_no_scheduler_runs_and_shows_the_next_run(engineer_client: Client,
+                                                                      schedule: JobSchedule) -> None:
+    response = engineer_client.get(reverse("curation:schedule-list"))
+
+    html = response.content.decode()
+    assert response.context["scheduler_alive"] is False
+    assert "No scheduler is running" in html
+    assert response.context["schedules"][0]["next_run"] is not None
+    # the help text's placeholder is text, not a tag
+    assert "run-&lt;timestamp&gt;" in html
+
+
+@pytest.mark.django_db
+def test_schedules_page_sees_a_beat_heartbeat(engineer_client: Client, schedule: JobSchedule) -> None:
+    from django.utils import timezone
+
+    from curation.services.workers import SCHEDULER_PREFIX, worker_heartbeat
+
+    worker_heartbeat(f"{SCHEDULER_PREFIX}host:1", 1, timezone.now())
+
+    response = engineer_client.get(reverse("curation:schedule-list"))
+
+    assert response.context["scheduler_alive"] is True
+    assert response.context["workers_alive"] is False  # beat is not a worker
+
+
+@pytest.mark.django_db
+def test_a_schedule_can_be_paused_resumed_and_edited(engineer_client: Client, schedule: JobSchedule) -> None:
+    pause = reverse("curation:schedule-pause", kwargs={"schedule_id": schedule.pk})
+    engineer_client.post(pause, {"paused": "1"})
+    schedule.periodic_task.refresh_from_db()
+    assert schedule.periodic_task.enabled is False
+    assert engineer_client.get(reverse("curation:schedule-list")).context["schedules"][0]["next_run"] is None
+
+    engineer_client.post(pause, {"paused": "0"})
+    schedule.periodic_task.refresh_from_db()
+    assert schedule.periodic_task.enabled is True
+
+    response = engineer_client.post(reverse("curation:schedule-edit", kwargs={"schedule_id": schedule.pk}), {
+        "name": "renamed", "recipe": "extract-only", "inputs": "\n".join(schedule.inputs),
+        "output": schedule.output, "crontab": "0 3 * * *",
+    })
+    assert response.status_code == 302
+    schedule.refresh_from_db()
+    schedule.periodic_task.refresh_from_db()
+    assert schedule.name == "nightly"  # the name is kept
+    assert schedule.periodic_task.interval is None
+    assert schedule.periodic_task.crontab.hour == "3"
+
+
+@pytest.mark.django_db
+def test_deleting_a_schedule_asks_first(engineer_client: Client, schedule: JobSchedule) -> None:
+    url = reverse("curation:schedule-delete", kwargs={"schedule_id": schedule.pk})
+
+    response = engineer_client.get(url)
+    assert response.status_code == 200
+    assert JobSchedule.objects.filter(pk=schedule.pk).exists()
+
+    engineer_client.post(url)
+    assert not JobSchedule.objects.filter(pk=schedule.pk).exists()
+
+
+@pytest.mark.django_db
+def test_dedup_index_pages_list_show_and_delete_after_asking(engineer_client: Client, tmp_path: Path) -> None:
+    from curation.services.dedup_indexes import dedup_index_ensure
+
+    index = dedup_index_ensure("shared-index")
+
+    assert [i.name for i in engineer_client.get(reverse("curation:dedup-index-list")).context["indexes"]] == [
+        "shared-index"]
+    detail = engineer_client.get(reverse("curation:dedup-index-detail", kwargs={"name": index.name}))
+    assert detail.context["summary"]["documents"] == 0
+    delete = reverse("curation:dedup-index-delete", kwargs={"name": index.name})
+    assert engineer_client.get(delete).status_code == 200
+    assert engineer_client.post(delete).status_code == 302
+    assert engineer_client.get(reverse("curation:dedup-index-list")).context["indexes"].count() == 0
+
+
+@pytest.mark.django_db
+def test_api_docs_page_loads_the_vendored_viewer_on_the_schema(engineer_client: Client) -> None:
+    html = engineer_client.get(reverse("curation:api-docs")).content.decode()
+
+    assert "curation/vendor/swagger-ui-bundle.js" in html
+    assert f'data-schema-url="{reverse("api-schema")}"' in html
+    assert "cdn" not in html.lower()
+
+
+def test_the_cluster_diff_does_not_mark_where_a_cut_off_text_merely_stops() -> None:
+    from curation.views import _diff_segments
+
+    # given the starts of two near-duplicates, one cut off earlier than the other (the page shows the first 1,500
+    # characters of each), with one real difference in the middle
+    kept = "the reading rooms should stay open later in the evening and the children need more books"
+    removed = "the reading rooms should stay open late in the evening and the"
+
+    left, right = _diff_segments(kept, removed, cut_off=True)
+
+    # then the real difference is marked, and the longer text's tail is not
+    assert [text for text, differs in left if differs] == ["later"]
+    assert [text for text, differs in right if differs] == ["late"]
+    assert "".join(text for text, _ in left) == kept
+    # without cut_off, the tail counts as a difference
+    assert any(differs and "children" in text for text, differs in _diff_segments(kept, removed)[0])
+
+
+@pytest.mark.django_db
+def test_run_now_sends_the_schedule_to_a_worker_on_commit(engineer_client: Client, schedule: JobSchedule,
+                                                          django_capture_on_commit_callbacks: Any) -> None:
+    from unittest import mock
+
+    url = reverse("curation:schedule-run", kwargs={"schedule_id": schedule.pk})
+    with (mock.patch("curation.services.schedules.schedule_fire_task.delay") as delay,
+          django_capture_on_commit_callbacks(execute=True) as callbacks):
+        response = engineer_client.post(url)
+
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    delay.assert_called_once_with(schedule.pk)

@@ -17,6 +17,7 @@
   if (!root) {
     return;
   }
+  // Stage numbers are shown from 1 (the progress data counts from 0).
   var progressUrl = root.dataset.progressUrl;
   var samplesUrl = root.dataset.samplesUrl;
   var finishedStatuses = JSON.parse(document.getElementById("finished-statuses").textContent);
@@ -82,6 +83,7 @@
     setField(root, "documents.read", progress.documents.read);
     setField(root, "documents.kept", progress.documents.kept);
     setField(root, "documents.removed", progress.documents.removed);
+    setField(root, "documents.in_progress", progress.documents.in_progress || 0);
   }
 
   function updateStages(progress) {
@@ -179,21 +181,8 @@
     fillTable("errors-by-kind", sortedReasons(progress.errors_by_kind).map(function (pair) {
       return [{ text: pair[0], code: true }, { text: pair[1], className: "num" }];
     }));
-    // ReadErrors.to_dict(): {total, by_kind, files: {file: {kind: {count, messages}}}}
-    var files = (progress.read_errors && progress.read_errors.files) || {};
-    var rows = [];
-    Object.keys(files).sort().forEach(function (file) {
-      Object.keys(files[file]).sort().forEach(function (kind) {
-        var entry = files[file][kind];
-        rows.push([
-          { text: file, code: true },
-          { text: kind, code: true },
-          { text: entry.count || 0, className: "num" },
-          { list: entry.messages || [] },
-        ]);
-      });
-    });
-    fillTable("read-errors", rows);
+    // Read errors are summarised by the server (by kind, expected skips apart); the page reloads once when the
+    // job finishes to show the final summary, duration and throughput.
   }
 
   function update(progress) {
@@ -202,6 +191,28 @@
     updateStages(progress);
     updateFunnel(progress);
     updateErrors(progress);
+  }
+
+  // Once the job finishes: the server-rendered parts that only settle then (read errors by kind, expected skips,
+  // duration, finish time, throughput) are fetched once and swapped in, without reloading the page.
+  function refreshSummaries() {
+    fetch(window.location.href, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        return response.ok ? response.text() : Promise.reject(new Error("HTTP " + response.status));
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        ["job-meta", "errors-section"].forEach(function (id) {
+          var mine = document.getElementById(id);
+          var theirs = fresh.getElementById(id);
+          if (mine && theirs) {
+            mine.replaceWith(document.importNode(theirs, true));
+          }
+        });
+      })
+      .catch(function () {
+        // The numbers above are final already; the summaries show on the next visit.
+      });
   }
 
   var delay = POLL_MS;
@@ -227,6 +238,8 @@
         update(progress);
         if (!isFinished(progress.status)) {
           schedule();
+        } else {
+          refreshSummaries();
         }
       })
       .catch(function (error) {
@@ -242,4 +255,80 @@
   if (!isFinished(root.dataset.status)) {
     schedule();
   }
+})();
+
+/*
+ * The jobs list: while a job on the page is unfinished, reload the table's rows every 5 seconds (the server renders
+ * them, escaped, from the same template as the page) keeping the filters.
+ */
+(function () {
+  "use strict";
+
+  var POLL_MS = 5000;
+  var table = document.getElementById("job-table");
+  if (!table || table.dataset.live !== "1") {
+    return;
+  }
+
+  function poll() {
+    var url = new URL(window.location.href);
+    url.searchParams.set("fragment", "rows");
+    fetch(url.toString(), { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        var parsed = new DOMParser().parseFromString("<table>" + html + "</table>", "text/html");
+        var body = parsed.querySelector("tbody");
+        if (body) {
+          table.querySelector("tbody").replaceWith(document.importNode(body, true));
+          if (body.dataset.live === "1") {
+            window.setTimeout(poll, POLL_MS);
+          }
+        }
+      })
+      .catch(function () {
+        window.setTimeout(poll, POLL_MS * 4);
+      });
+  }
+
+  window.setTimeout(poll, POLL_MS);
+})();
+
+/*
+ * The submit form: the chosen built-in recipe's description, steps and YAML are shown under the choice;
+ * "Edit a copy" puts its YAML into the recipe text box and switches to "my own recipe".
+ */
+(function () {
+  "use strict";
+
+  var select = document.getElementById("id_recipe");
+  var previews = document.querySelectorAll("[data-recipe-preview]");
+  if (!select || !previews.length) {
+    return;
+  }
+  var yaml = document.getElementById("id_recipe_yaml");
+
+  function show() {
+    previews.forEach(function (preview) {
+      preview.hidden = preview.dataset.recipePreview !== select.value;
+    });
+    var own = select.value === "";
+    yaml.closest(".field").hidden = !own;
+  }
+
+  document.querySelectorAll("[data-copy-recipe]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.dataset.copyRecipe);
+      yaml.value = source.textContent;
+      select.value = "";
+      show();
+      yaml.focus();
+    });
+  });
+  select.addEventListener("change", show);
+  show();
 })();
