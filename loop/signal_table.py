@@ -22,6 +22,7 @@ from typing import Any
 import fsspec
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
@@ -115,17 +116,33 @@ def build_signal_table(output: str, documents: Iterable[Document] | None = None)
 
 @dataclass
 class SignalTable:
-    """The columns of one job's signal table, loaded into memory (string columns as codes)."""
+    """The columns of one job's signal table, loaded into memory (string columns as codes).
 
-    ids: NDArray[np.object_]
+    Document ids stay an Arrow column until a caller needs them as Python strings (`ids`): a recount without
+    labels never pays for a million of them.
+    """
+
+    id_column: pa.ChunkedArray
     removed_by: Codes
     reason: Codes
     lang: Codes
     signals: dict[str, NDArray[np.float64]]  # numeric signals, NaN where absent
     urls: NDArray[np.object_] | None = None
+    _ids: NDArray[np.object_] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.id_column)
+
+    @property
+    def ids(self) -> NDArray[np.object_]:
+        if self._ids is None:
+            self._ids = np.asarray(self.id_column.to_pylist(), dtype=object)
+        return self._ids
+
+    def rows_of(self, doc_ids: Iterable[str]) -> NDArray[np.intp]:
+        """The rows holding these document ids (a hash lookup in Arrow, not a Python loop over every row)."""
+        wanted = pa.array(sorted(set(doc_ids)), pa.string())
+        return np.flatnonzero(pc.is_in(self.id_column, value_set=wanted).to_numpy(zero_copy_only=False))
 
 
 def _codes(column: pa.ChunkedArray) -> Codes:
@@ -145,7 +162,7 @@ def load_signal_table(output: str, *, with_urls: bool = False) -> SignalTable:
         table = pq.read_table(handle)
     signals = {name[2:]: table.column(name).to_numpy() for name in table.column_names if name.startswith("s:")}
     return SignalTable(
-        ids=np.asarray(table.column("id").to_pylist(), dtype=object), removed_by=_codes(table.column("removed_by")),
+        id_column=table.column("id"), removed_by=_codes(table.column("removed_by")),
         reason=_codes(table.column("reason")), lang=_codes(table.column(SIGNAL_LANG)), signals=signals,
         urls=np.asarray(table.column("url").to_pylist(), dtype=object) if with_urls else None,
     )
@@ -244,21 +261,27 @@ def whatif(
                 "job_kept": int(np.count_nonzero(at == end))},
     )
     if labels:
-        result.precision = labelled_precision(table.ids[rows], removed_mask, labels)
+        result.precision = labelled_precision(table, rows, removed_mask, labels)
     return result
 
 
 def labelled_precision(
-    ids: NDArray[np.object_], removed_mask: NDArray[np.bool_], labels: Mapping[str, bool]
+    table: SignalTable, rows: NDArray[np.intp], removed_mask: NDArray[np.bool_], labels: Mapping[str, bool]
 ) -> dict[str, Any]:
-    """Precision of removals and wrongly kept junk among the labelled documents (Wilson 95 % intervals)."""
+    """Precision of removals and wrongly kept junk among the labelled documents (Wilson 95 % intervals).
+
+    `rows` are the rows the step decided and `removed_mask` its decisions, aligned with `rows`.
+    """
     from loop.figures import proportion  # numpy/statsmodels only; imported here to keep this module's load light
 
-    labelled = np.fromiter((doc_id in labels for doc_id in ids), dtype=bool, count=len(ids))
-    junk = np.fromiter((labels.get(doc_id, False) for doc_id in ids), dtype=bool, count=len(ids))
-    removed = labelled & removed_mask
-    kept = labelled & ~removed_mask
+    labelled = table.rows_of(labels)
+    position_in = np.searchsorted(rows, labelled)
+    inside = (position_in < len(rows)) & (rows[np.minimum(position_in, len(rows) - 1)] == labelled)
+    decided = position_in[inside]
+    junk = np.array([labels[str(doc_id)] for doc_id in table.id_column.take(labelled[inside]).to_pylist()],
+                    dtype=bool)
+    removed = removed_mask[decided]
     return {
         "removal_precision": proportion(int(np.count_nonzero(junk & removed)), int(np.count_nonzero(removed))),
-        "kept_junk_rate": proportion(int(np.count_nonzero(junk & kept)), int(np.count_nonzero(kept))),
+        "kept_junk_rate": proportion(int(np.count_nonzero(junk & ~removed)), int(np.count_nonzero(~removed))),
     }

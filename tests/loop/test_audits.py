@@ -106,3 +106,28 @@ def test_precision_matches_hand_computed_figures(job: Any) -> None:
     assert results["agreement"]["value"] is not None and results["agreement"]["value"] < 1
     audit.refresh_from_db()
     assert audit.results_at is not None
+
+
+def test_whatif_gives_the_audited_precision_at_a_threshold(job: Any) -> None:
+    from loop.services.recipes import whatif_run
+
+    audit = audit_create(job, steps=["gopher_repetition"], half_width=0.2, seed=3)
+    people = make_users(2, "whatif-labeller", audit.project)
+    for sample in AuditSample.objects.filter(audit=audit).select_related("item"):
+        for person in people:
+            annotate(sample.item, person, {"labels": ["junk" if sample.doc_id.startswith("junk") else "good"]})
+    step = audit_results(audit)["steps"][0]
+
+    unchanged = whatif_run(job, "gopher_repetition", {}, audit)
+    assert unchanged.precision is not None
+    assert unchanged.precision["removal_precision"] == step["removal_precision"]
+    assert unchanged.precision["kept_junk_rate"] == step["kept_junk_rate"]
+
+    # Loosened until it removes nothing: no removal left to measure, and the junk it let through shows as kept.
+    loose = {"max_dup_line_frac": None, "max_dup_para_frac": None, "max_dup_line_char_frac": None,
+             "max_dup_para_char_frac": None, "max_top_ngram_char_frac": [], "max_dup_ngram_char_frac": []}
+    loose["per_language"] = {"zh": dict(loose)}  # Chinese has its own built-in thresholds
+    moved = whatif_run(job, "gopher_repetition", loose, audit)
+    assert moved.precision is not None
+    assert moved.precision["removal_precision"]["n"] == 0
+    assert moved.precision["kept_junk_rate"]["k"] == step["removal_precision"]["k"] + step["kept_junk_rate"]["k"]
