@@ -1,4 +1,4 @@
-"""REST API for data engineers: submit, list, inspect and cancel jobs; list, inspect and delete dedup indexes.
+"""REST API for data engineers: submit, list, inspect, cancel and delete jobs; list, inspect and delete dedup indexes.
 
 Thin: validate with serializers, call one service or selector, render. Token or session auth; annotators get 403.
 Services' errors become responses in one place, core.api.exception_handler: {"detail", "code", "field"?}.
@@ -9,21 +9,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import can_curate
+from core.serializers import AuditEventSerializer, audit_events
 from curation.models import DedupIndex, DocumentSample, Job
 from curation.selectors import dedup_index_summary, job_progress, job_samples, jobs_visible_to
 from curation.services.dedup_indexes import dedup_index_delete
-from curation.services.jobs import job_cancel, job_submit
+from curation.services.jobs import job_cancel, job_delete, job_submit
 from curation.steps.readers import FORMATS
-from curation.steps.recipe import builtin_recipe_names, load_recipe
+from curation.steps.recipe import MAX_RECIPE_BYTES, builtin_recipe_names, load_builtin_recipe
+
+
+class CurationPagination(LimitOffsetPagination):
+    """Pages of at most `max_limit` rows, whatever `?limit=` asks (a bigger limit is cut to it)."""
+
+    max_limit = 200
 
 
 class IsDataEngineer(BasePermission):
@@ -37,7 +45,8 @@ class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
         fields = ["id", "recipe_name", "inputs", "output", "status", "stage", "stage_count", "shard_count",
-                  "dedup_index", "error", "created_at", "started_at", "finished_at"]
+                  "units_done", "docs_read", "docs_kept", "docs_removed", "dedup_index", "error", "created_at",
+                  "started_at", "finished_at"]
         read_only_fields = fields
 
     dedup_index = serializers.SlugRelatedField(slug_field="name", read_only=True)
@@ -45,17 +54,23 @@ class JobSerializer(serializers.ModelSerializer):
 
 class JobDetailSerializer(JobSerializer):
     class Meta(JobSerializer.Meta):
-        fields = [*JobSerializer.Meta.fields, "progress", "recipe_yaml"]
+        fields = [*JobSerializer.Meta.fields, "progress", "recipe_yaml", "audit"]
         read_only_fields = fields
 
     progress = serializers.SerializerMethodField()
+    audit = serializers.SerializerMethodField(help_text="who submitted and cancelled the job, oldest first")
+
+    @extend_schema_field(AuditEventSerializer(many=True))
+    def get_audit(self, job: Job) -> list[dict[str, Any]]:
+        return audit_events(job)
 
     def get_progress(self, job: Job) -> dict[str, Any]:
         return job_progress(job)
 
 
 class JobSubmitSerializer(serializers.Serializer):
-    recipe = serializers.CharField(help_text="built-in recipe name, or recipe YAML text")
+    recipe = serializers.CharField(help_text="built-in recipe name, or recipe YAML text (never a server path)",
+                                   max_length=MAX_RECIPE_BYTES)
     inputs = serializers.ListField(child=serializers.CharField(), allow_empty=False)
     output = serializers.CharField(required=False, allow_blank=True,
                                    help_text="output folder; default STORAGE_ROOT/jobs/<id>")
@@ -70,8 +85,10 @@ class SampleSerializer(serializers.ModelSerializer):
         fields = ["doc_id", "kept", "removed_by", "reason", "url", "text", "document", "shard_index"]
 
 
-class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                 viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, IsDataEngineer]
+    pagination_class = CurationPagination
     serializer_class = JobSerializer
 
     def get_queryset(self) -> QuerySet[Job]:
@@ -97,8 +114,12 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(request=None, responses={200: JobSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        job = job_cancel(self.get_object())
+        job = job_cancel(self.get_object(), user=request.user)
         return Response(JobSerializer(job).data)
+
+    def perform_destroy(self, instance: Job) -> None:
+        """DELETE: a failed or cancelled job goes, with its work files (409 for any other job)."""
+        job_delete(instance, user=self.request.user)
 
     @extend_schema(
         parameters=[
@@ -121,7 +142,7 @@ class RecipeListView(APIView):
 
     @extend_schema(responses={200: serializers.ListSerializer(child=serializers.DictField())})
     def get(self, request: Request) -> Response:
-        recipes = [load_recipe(name, validate=False) for name in builtin_recipe_names()]
+        recipes = [load_builtin_recipe(name, validate=False) for name in builtin_recipe_names()]
         return Response([{"name": r.name, "description": r.description, "steps": [s.name for s in r.steps],
                           "yaml": r.source_yaml} for r in recipes])
 
@@ -129,9 +150,14 @@ class RecipeListView(APIView):
 class DedupIndexSerializer(serializers.ModelSerializer):
     class Meta:
         model = DedupIndex
-        fields = ["name", "root", "created_at", "summary"]
+        fields = ["name", "root", "created_at", "summary", "audit"]
 
     summary = serializers.SerializerMethodField()
+    audit = serializers.SerializerMethodField(help_text="who did what to the index, oldest first")
+
+    @extend_schema_field(AuditEventSerializer(many=True))
+    def get_audit(self, index: DedupIndex) -> list[dict[str, Any]]:
+        return audit_events(index)
 
     def get_summary(self, index: DedupIndex) -> dict[str, Any]:
         return dedup_index_summary(index)
@@ -140,9 +166,10 @@ class DedupIndexSerializer(serializers.ModelSerializer):
 class DedupIndexViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                         viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, IsDataEngineer]
+    pagination_class = CurationPagination
     serializer_class = DedupIndexSerializer
     lookup_field = "name"
     queryset = DedupIndex.objects.order_by("name")
 
     def perform_destroy(self, instance: DedupIndex) -> None:
-        dedup_index_delete(instance)
+        dedup_index_delete(instance, user=self.request.user)

@@ -22,7 +22,9 @@ def test_local_run_writes_kept_removed_and_stats(tmp_path: Path, capsys: pytest.
     assert "25 read, 25 kept, 0 removed" in capsys.readouterr().out
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert stats["documents"]["kept"] == 25
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["kept", "removed", "stats.json"]
+    # (the hidden marker records which job took the folder; see curation/services/locations.py)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".curation-job.json", "kept", "removed",
+                                                                    "stats.json"]
 
 
 def test_text_field_option_reads_another_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
