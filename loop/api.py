@@ -6,7 +6,8 @@
     GET  audits/{id}/                         one audit: strata, sample size and figures recomputed from labels
     POST jobs/{id}/whatif/                    {"step", "params": {name: value}} -> counts from stored signals
     POST jobs/{id}/recipe-versions/           {"step", "params", "apply"?: bool} -> 201, the new recipe version
-    POST recipe-versions/{id}/apply/          {"output"?} -> 200, the version with its re-applied stats
+    POST recipe-versions/{id}/apply/          {"output"?, "background"?} -> 200, the version with its re-applied
+                                              stats; with "background": 202, a worker re-applies it
     POST projects/{id}/train-classifier/      {"version"?, "seed"?} -> 201, the model card (held-out metrics)
 
 Thin: serializers check shapes, one service or selector does the work; errors become responses in
@@ -39,6 +40,7 @@ from loop.selectors import (
 from loop.services.audits import audit_create, audit_results
 from loop.services.classifier import classifier_train_from_project, latest_model
 from loop.services.recipes import recipe_version_apply, recipe_version_save, whatif_run
+from loop.workflows import enqueue_recipe_version_apply
 
 
 class AuditCreateSerializer(serializers.Serializer[Any]):
@@ -63,6 +65,7 @@ class VersionSerializer(WhatIfSerializer):
 
 class ApplySerializer(serializers.Serializer[Any]):
     output = serializers.CharField(required=False, allow_blank=True, default="")
+    background = serializers.BooleanField(required=False, default=False)
 
 
 class TrainSerializer(serializers.Serializer[Any]):
@@ -135,6 +138,10 @@ class RecipeVersionApplyView(APIView):
     def post(self, request: Request, version_id: int) -> Response:
         version = access_recipe_version_by_id(request.user, version_id)
         data = _valid(ApplySerializer(data=request.data))
+        if data["background"]:
+            # A large job: a worker re-applies it into the default folder; the version shows it once done.
+            enqueue_recipe_version_apply(version.pk)
+            return Response(recipe_version_as_dict(version), status=status.HTTP_202_ACCEPTED)
         return Response(recipe_version_as_dict(recipe_version_apply(version, data["output"] or None)))
 
 

@@ -6,11 +6,11 @@ from celery import shared_task
 
 
 @shared_task(name="loop.job_completed", acks_late=True, reject_on_worker_lost=True)
-def job_completed_task(job_id: int) -> None:
-    """Store a completed job's signals as columns and write its dataset card."""
+def job_completed_task(job_id: int, finished_at: str = "") -> None:
+    """Store a completed job's signals as columns and write its dataset card (for that completion only)."""
     from loop.services.completion import job_completed
 
-    job_completed(job_id)
+    job_completed(job_id, finished_at or None)
 
 
 @shared_task(name="loop.recipe_version_apply", acks_late=True, reject_on_worker_lost=True)

@@ -73,3 +73,16 @@ def test_annotators_see_no_audit(annotator: Any, tmp_path: Path) -> None:
     response = client.post("/api/v1/projects/1/train-classifier/", {}, format="json")
     assert response.status_code in (403, 404)
     assert json.loads(response.content)["detail"]
+
+
+def test_reapply_in_the_background_sends_the_task(api: APIClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  django_capture_on_commit_callbacks: Any) -> None:
+    job = finished_job(tmp_path, copies=2)
+    version = api.post(f"/api/v1/jobs/{job.pk}/recipe-versions/",
+                       {"step": "fineweb", "params": {"max_short_line_ratio": 0.1}}, format="json").json()
+    sent: list[Any] = []
+    monkeypatch.setattr("loop.workflows.recipe_version_apply_task.apply_async", lambda **kw: sent.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/recipe-versions/{version['id']}/apply/", {"background": True}, format="json")
+    assert response.status_code == 202
+    assert sent == [{"args": [version["id"]], "queue": "default"}]

@@ -59,7 +59,15 @@ def test_job_completion_sends_the_card_task_on_commit(tmp_path: Path, django_cap
     monkeypatch.setattr("loop.workflows.job_completed_task.apply_async", lambda **kw: sent.append(kw))
     with django_capture_on_commit_callbacks(execute=True):
         job = finished_job(tmp_path, copies=1)
-    assert sent == [{"args": [job.pk], "queue": "default"}]
+    assert sent == [{"args": [job.pk, job.finished_at.isoformat()], "queue": "default"}]
+
+
+def test_a_completion_message_for_another_run_is_ignored(tmp_path: Path) -> None:
+    job = finished_job(tmp_path, copies=1)
+    job_completed(job.pk, "2001-01-01T00:00:00+00:00")
+    assert not (Path(job.output) / "card.json").exists()
+    job_completed(job.pk, job.finished_at.isoformat())
+    assert (Path(job.output) / "card.json").exists()
 
 
 def test_commands_audit_whatif_and_reapply(tmp_path: Path) -> None:
@@ -78,6 +86,9 @@ def test_commands_audit_whatif_and_reapply(tmp_path: Path) -> None:
     out = StringIO()
     call_command("reapply", version_id=version.pk, output=str(tmp_path / "again"), stdout=out)
     assert json.loads(out.getvalue())["documents"]["kept"] == figures["job_kept"]
+
+    call_command("audit_job", job=job.pk, card=True, stdout=StringIO())
+    assert json.loads((Path(job.output) / "card.json").read_text())["job"] == job.pk
 
     with pytest.raises(CommandError, match="name=value"):
         call_command("whatif", job=job.pk, step="fineweb", param=["oops"])

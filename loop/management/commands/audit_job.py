@@ -1,5 +1,6 @@
-"""`python manage.py audit_job --job ID [--step NAME ...]`: sample a finished job's steps into a label project,
-or with `--results AUDIT_ID` print an audit's precision figures from the labels so far."""
+"""`python manage.py audit_job --job ID [--step NAME ...]`: sample a finished job's steps into a label project;
+with `--results AUDIT_ID` print an audit's precision figures from the labels so far; with `--card` (re)write the
+job's dataset card."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from core.management.base import ProjectCommand
 from curation.models import Job
 from loop.models import DEFAULT_LABELS, FilterAudit
 from loop.services.audits import audit_create, audit_results
+from loop.services.completion import job_completed
 
 
 class Command(ProjectCommand):
@@ -32,6 +34,8 @@ class Command(ProjectCommand):
                             help="a document of the job you vouch for, as gold (repeatable)")
         parser.add_argument("--planted-gold", type=int, default=4, help="planted obvious-junk gold items")
         parser.add_argument("--results", type=int, metavar="AUDIT_ID", help="print this audit's figures as JSON")
+        parser.add_argument("--card", action="store_true",
+                            help="only store the job's signals and (re)write its dataset card, then stop")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["results"]:
@@ -43,6 +47,10 @@ class Command(ProjectCommand):
         job = Job.objects.filter(pk=options["job"]).first() if options["job"] else None
         if job is None:
             raise NotFound(f"no job {options['job']} (give --job ID)")
+        if options["card"]:
+            job_completed(job.pk)
+            self.stdout.write(f"dataset card written: {job.output.rstrip('/')}/README.md and card.json")
+            return
         gold = dict(item.split("=", 1) for item in options["gold"] if "=" in item)
         audit = audit_create(
             job, steps=options["step"], half_width=options["half_width"], seed=options["seed"],
