@@ -5,7 +5,8 @@
     GET  /api/v1/exports/                 the exports, newest first (paginated)
     GET  /api/v1/exports/{id}/            one export: status, progress, content hash, card, files
     GET  /api/v1/exports/{id}/download/?file=data/train-00000-of-00001.jsonl   one file of a finished export
-    POST /api/v1/exports/{id}/push/       {"repo_id": "owner/name"}  -> pushes to the Hugging Face Hub (needs HF_TOKEN)
+    POST /api/v1/exports/{id}/push/       {"repo_id": "owner/name", "private"?: true}  -> 202: a push to the
+                                          Hugging Face Hub is queued (needs HF_TOKEN); its outcome shows in hub_*
 
 Thin: serializers validate the shape, one service or selector does the work; services' errors become responses in
 `core.api.exception_handler`. Exports are written under STORAGE_ROOT: the API takes no output path.
@@ -29,7 +30,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from exports.formats.spec import FORMATS
-from exports.hub import export_push_to_hub
+from exports.hub import export_push_request
 from exports.models import Export
 from exports.selectors import (
     access_export_by_id,
@@ -45,7 +46,8 @@ class ExportSerializer(serializers.ModelSerializer):
     class Meta:
         model = Export
         fields = ["id", "name", "version", "format", "sources", "status", "content_hash", "path", "error",
-                  "created_by", "created_at", "started_at", "finished_at", "progress"]
+                  "created_by", "created_at", "started_at", "finished_at", "progress", "hub_status", "hub_repo",
+                  "hub_url", "hub_error"]
         read_only_fields = fields
 
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -117,14 +119,15 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         fs, path = url_to_fs(location)
         return FileResponse(fs.open(path, "rb"), as_attachment=True, filename=posixpath.basename(path))
 
-    @extend_schema(request=PushSerializer, responses={200: dict})
+    @extend_schema(request=PushSerializer, responses={202: ExportDetailSerializer})
     @action(detail=True, methods=["post"])
     def push(self, request: Request, pk: str) -> Response:
         export = self.get_object()
         data = PushSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        url = export_push_to_hub(export, data.validated_data["repo_id"], private=data.validated_data["private"])
-        return Response({"url": url})
+        export = export_push_request(export.pk, data.validated_data["repo_id"],
+                                     private=data.validated_data["private"])
+        return Response(ExportDetailSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
 
 router = SimpleRouter()

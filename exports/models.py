@@ -42,6 +42,20 @@ class Export(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # The latest push to a Hugging Face Hub dataset repository (a Celery task; see exports.hub).
+    class HubStatus(models.TextChoices):
+        NONE = "", _("not pushed")
+        PENDING = "pending", _("pushing")
+        PUSHED = "pushed", _("pushed")
+        FAILED = "failed", _("push failed")
+
+    hub_status = models.CharField(max_length=16, choices=HubStatus.choices, default=HubStatus.NONE, blank=True)
+    hub_repo = models.CharField(max_length=200, blank=True, help_text="owner/name of the latest push")
+    hub_private = models.BooleanField(default=True)
+    hub_url = models.CharField(max_length=500, blank=True)
+    hub_error = models.TextField(blank=True)
+    hub_requested_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-id"]
         constraints = [

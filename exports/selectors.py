@@ -7,6 +7,7 @@ from typing import Any, TypeAlias
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFound, PermissionDenied
 from exports.models import Export
@@ -18,7 +19,7 @@ User: TypeAlias = AbstractBaseUser | AnonymousUser
 def exports_visible_to(user: User) -> QuerySet[Export]:
     """Every export for trainers, managers and admins; 403 for everyone else."""
     if not can_export(user):
-        raise PermissionDenied("only trainers, managers and admins can see exports")
+        raise PermissionDenied(_("only trainers, managers and admins can see exports"))
     return Export.objects.select_related("created_by").order_by("-id")
 
 
@@ -26,7 +27,7 @@ def access_export_by_id(user: User, export_id: int) -> Export:
     """The export, if the user may see exports; 403 for other roles, 404 when it does not exist."""
     export = exports_visible_to(user).filter(pk=export_id).first()
     if export is None:
-        raise NotFound("no such export")
+        raise NotFound(_("no such export"))
     return export
 
 
@@ -47,7 +48,7 @@ def export_files(export: Export) -> list[str]:
 def export_file_path(export: Export, name: str) -> str:
     """The storage path of one of the export's files; NotFound for any name the export does not list."""
     if name not in export_files(export):
-        raise NotFound("no such file in this export")
+        raise NotFound(_("no such file in this export"))
     return posixpath.join(export.path.rstrip("/"), name)
 
 

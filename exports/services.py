@@ -25,10 +25,12 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from annotation.models import Project
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from curation.models import Job
+from curation.services.locations import location_check
 from curation.steps.readers import ReadErrors
 from exports import workflows
 from exports.formats import BuildError, BuildStats, ExportExistsError, ExportSpec, SpecError, run_export
@@ -60,26 +62,40 @@ ProgressCallback = Callable[[str, int, int | None], None]
 
 def _spec_from_options(fmt: str, options: dict[str, Any]) -> ExportSpec:
     if options.get("pii_action", PII_ACTIONS[0]) not in PII_ACTIONS:
-        raise ValidationError(f"pii_action must be one of {', '.join(PII_ACTIONS)}", field="pii_action")
+        raise ValidationError(_("pii_action must be one of %(choices)s") % {"choices": ", ".join(PII_ACTIONS)},
+                              field="pii_action")
     try:
         return ExportSpec.from_dict({**options, "format": fmt})
     except SpecError as error:
         raise ValidationError(str(error)) from error
     except TypeError as error:
-        raise ValidationError(f"bad export option: {error}") from error
+        raise ValidationError(_("bad export option: %(error)s") % {"error": error}) from error
 
 
 def _check_projects(projects: Sequence[Project], fmt: str) -> None:
     for project in projects:
         if project.kind == KIND_LABEL:
-            raise ValidationError(f"project {project.pk} is a label project: its labels fit no trl format",
-                                  field="projects")
+            raise ValidationError(_("project %(id)s is a label project: its labels fit no trl format")
+                                  % {"id": project.pk}, field="projects")
         if fmt == FORMAT_SFT and project.kind not in WRITING_KINDS:
-            raise ValidationError(f"sft exports come from instruction and response projects; project {project.pk} "
-                                  f"is a {project.kind} project", field="projects")
+            raise ValidationError(_("sft exports come from instruction and response projects; project %(id)s "
+                                    "is a %(kind)s project") % {"id": project.pk, "kind": project.kind},
+                                  field="projects")
         if fmt in PREFERENCE_FORMATS and project.kind not in PREFERENCE_KINDS:
-            raise ValidationError(f"{fmt} exports come from ranking, pairwise and Likert projects; project "
-                                  f"{project.pk} is a {project.kind} project", field="projects")
+            raise ValidationError(_("%(format)s exports come from ranking, pairwise and Likert projects; project "
+                                    "%(id)s is a %(kind)s project") % {"format": fmt, "id": project.pk,
+                                                                      "kind": project.kind}, field="projects")
+
+
+def _check_eval_paths(spec: ExportSpec) -> None:
+    """Refuse evaluation files outside the server's allowed roots (CURATION_ALLOWED_ROOTS and STORAGE_ROOT).
+
+    A trainer names these files, and the server reads them: without the check any file the server can read (its
+    settings, keys) could be named, and its n-grams would leak through what decontamination removes.
+    Raises PermissionDenied (field `eval_paths`) naming the path.
+    """
+    for path in spec.eval_paths:
+        location_check(path, field="eval_paths", file=True)
 
 
 def reproduce_command(fmt: str, sources: dict[str, Any], spec: ExportSpec, output: str) -> str:
@@ -150,42 +166,44 @@ def export_create(
     command line, run by the operator of the installation.
     """
     if user is not None and not can_export(user):
-        raise PermissionDenied("only trainers, managers and admins can export datasets")
+        raise PermissionDenied(_("only trainers, managers and admins can export datasets"))
     options = dict(options or {})
     spec = _spec_from_options(format, options)
     chosen = [bool(projects), job is not None, from_export is not None]
     if sum(chosen) != 1:
-        raise ValidationError("name exactly one source: projects, a job, or an earlier export")
+        raise ValidationError(_("name exactly one source: projects, a job, or an earlier export"))
     sources: dict[str, Any] = {}
     if projects:
         ids = sorted({int(p) for p in projects})
         found = list(Project.objects.filter(pk__in=ids).order_by("pk"))
         missing = sorted(set(ids) - {p.pk for p in found})
         if missing:
-            raise NotFound(f"no such project: {', '.join(map(str, missing))}", field="projects")
+            raise NotFound(_("no such project: %(ids)s") % {"ids": ", ".join(map(str, missing))}, field="projects")
         if spec.format == FORMAT_PRETRAIN:
-            raise ValidationError("pretrain exports come from a curation job (--job), not from projects",
+            raise ValidationError(_("pretrain exports come from a curation job (--job), not from projects"),
                                   field="format")
         _check_projects(found, spec.format)
         sources["projects"] = ids
     elif job is not None:
         job_row = Job.objects.filter(pk=job).first()
         if job_row is None:
-            raise NotFound(f"no such job: {job}", field="job")
+            raise NotFound(_("no such job: %(id)s") % {"id": job}, field="job")
         if spec.format != FORMAT_PRETRAIN:
-            raise ValidationError("a curation job gives pretrain exports only", field="format")
+            raise ValidationError(_("a curation job gives pretrain exports only"), field="format")
         if job_row.status != Job.Status.COMPLETED:
-            raise ValidationError(f"job {job} has not completed (it is {job_row.status})", field="job")
+            raise ValidationError(_("job %(id)s has not completed (it is %(status)s)")
+                                  % {"id": job, "status": job_row.status}, field="job")
         sources["job"] = job
     else:
         earlier = Export.objects.filter(pk=from_export).first()
         if earlier is None:
-            raise NotFound(f"no such export: {from_export}", field="from_export")
+            raise NotFound(_("no such export: %(id)s") % {"id": from_export}, field="from_export")
         if spec.format != FORMAT_PPO:
-            raise ValidationError("an earlier export gives ppo prompts only", field="format")
+            raise ValidationError(_("an earlier export gives ppo prompts only"), field="format")
         if earlier.status != Export.Status.COMPLETED:
-            raise ValidationError(f"export {from_export} has not completed", field="from_export")
+            raise ValidationError(_("export %(id)s has not completed") % {"id": from_export}, field="from_export")
         sources["export"] = from_export
+    _check_eval_paths(spec)
     for path in spec.eval_paths:
         try:
             next(iter(read_eval_records(path)), None)
@@ -193,19 +211,20 @@ def export_create(
             raise ValidationError(str(error), field="eval_paths") from error
     name = name or _default_name(spec.format, sources)
     if not _NAME_RE.match(name):
-        raise ValidationError("a name is lower-case letters, digits, - and _ (at most 100)", field="name")
+        raise ValidationError(_("a name is lower-case letters, digits, - and _ (at most 100)"), field="name")
     # One version number per name, taken under a lock so two requests never get the same one.
     list(Export.objects.select_for_update().filter(name=name).values_list("pk", flat=True))
     version = (Export.objects.filter(name=name).aggregate(last=Max("version"))["last"] or 0) + 1
     path = output or _storage_path(name, version)
     if Export.objects.filter(path=path).exclude(status=Export.Status.FAILED).exists():
-        raise Conflict(f"{path} is the folder of another export", field="output")
+        raise Conflict(_("%(path)s is the folder of another export") % {"path": path}, field="output")
     try:
         read_card(path)
     except SourceFileError:
         pass
     else:
-        raise Conflict(f"{path} already holds a finished export; exports are never overwritten", field="output")
+        raise Conflict(_("%(path)s already holds a finished export; exports are never overwritten") % {"path": path},
+                       field="output")
     spec_data = spec.to_dict()
     spec_data["extra"] = {**spec_data.get("extra", {}), "command": reproduce_command(spec.format, sources, spec, path)}
     export = Export.objects.create(name=name, version=version, format=spec.format, sources=sources, spec=spec_data,
@@ -224,7 +243,7 @@ def export_claim(export_id: int, owner: str) -> Export | None:
     with transaction.atomic():
         export = Export.objects.select_for_update().filter(pk=export_id).first()
         if export is None:
-            raise NotFound(f"no such export: {export_id}")
+            raise NotFound(_("no such export: %(id)s") % {"id": export_id})
         claimable = export.status == Export.Status.PENDING or (
             export.status == Export.Status.RUNNING
             and (export.lease_expires_at is None or export.lease_expires_at < now)
@@ -268,13 +287,13 @@ def _rows(export: Export, spec: ExportSpec, stats: BuildStats) -> tuple[Iterable
     if sources.get("projects"):
         projects = list(Project.objects.filter(pk__in=sources["projects"]).order_by("pk"))
         if len(projects) != len(sources["projects"]):
-            raise NotFound("a project of this export was deleted")
+            raise NotFound(_("a project of this export was deleted"))
         languages = sorted({p.language for p in projects if p.language})
         return item_rows(project_items(projects, spec), spec, stats), items_total(projects), languages
     if sources.get("job"):
         job = Job.objects.filter(pk=sources["job"]).first()
         if job is None:
-            raise NotFound("the job of this export was deleted")
+            raise NotFound(_("the job of this export was deleted"))
         # The number of kept documents is known only once they are read: no total for the progress bar.
         return pretrain_rows(job_documents(job.output, job.pk, ReadErrors()), stats), None, []
     earlier = Export.objects.get(pk=sources["export"])
@@ -295,6 +314,8 @@ def export_run(export_id: int, *, progress: ProgressCallback | None = None) -> E
     spec = ExportSpec.from_dict(export.spec)
     stats = BuildStats()
     try:
+        # Again at run time: the files, or the allowed roots, may have changed since the request.
+        _check_eval_paths(spec)
         rows, total, languages = _rows(export, spec, stats)
         result = run_export(
             spec, rows, stats, export.path, name=f"{export.name}-v{export.version}",
@@ -302,7 +323,8 @@ def export_run(export_id: int, *, progress: ProgressCallback | None = None) -> E
             license=str(spec.extra.get("license", "")), total_hint=total,
             progress=_progress_writer(export, owner, progress),
         )
-    except (BuildError, PreferenceError, SourceFileError, EvalFileError, ExportExistsError, NotFound) as error:
+    except (BuildError, PreferenceError, SourceFileError, EvalFileError, ExportExistsError, NotFound,
+            PermissionDenied) as error:
         return _fail(export, owner, str(error))
     except Conflict:
         return Export.objects.get(pk=export_id)  # another worker owns it now

@@ -12,7 +12,7 @@ import datasets
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.roles import TRAINER
+from accounts.roles import ANNOTATOR, MANAGER, TRAINER
 from accounts.services import user_ensure
 from exports.models import Export
 from exports.services import export_run
@@ -75,3 +75,24 @@ def test_a_trainer_exports_from_the_browser_and_downloads_the_data(page: Page, l
     page.locator('button[name="language"][value="zh-hans"]').click()
     expect(page.get_by_role("heading", name="数据集卡片")).to_be_visible()
     expect(page.locator('[data-field="status"]')).to_have_text("已完成")
+
+
+def test_a_manager_reaches_exports_from_the_project_page_and_the_top_menu(page: Page, live_server: Any) -> None:
+    # given a ranking project, a manager, and an annotator
+    project = ranking_project(PROMPTS[:1])
+    user_ensure("manager", PASSWORD, role=MANAGER)
+    user_ensure("someone", PASSWORD, role=ANNOTATOR)
+    _log_in(page, live_server.url, "manager")
+    # when the manager opens the project's page and presses its export button
+    page.goto(f"{live_server.url}/annotation/projects/{project.pk}/")
+    page.get_by_role("link", name="Export dataset").click()
+    # then the new-export form opens with the project chosen
+    expect(page.get_by_role("heading", name="New dataset export")).to_be_visible()
+    expect(page.get_by_label("Annotation projects")).to_have_values([str(project.pk)])
+    # and the top menu's "Exports" leads to the list of exports
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Exports").click()
+    expect(page).to_have_url(re.compile(r"/exports/$"))
+    # while an annotator's menu has no such link
+    page.context.clear_cookies()
+    _log_in(page, live_server.url, "someone")
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Exports")).to_have_count(0)

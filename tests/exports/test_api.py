@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.roles import ANNOTATOR, DATA_ENGINEER, MANAGER, TRAINER
-from accounts.services import user_ensure
+from accounts.services import token_issue, user_ensure
+from exports.hub import export_push_run
 from exports.models import Export
 from exports.services import export_run
 from tests.support.export_projects import PASSWORD, ranking_project
@@ -24,7 +24,7 @@ PROMPTS = ["Explain how tides work.", "请解释潮汐是怎么形成的。", "N
 def _api(role: str, username: str | None = None) -> APIClient:
     user = user_ensure(username or role, PASSWORD, role=role)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user)}")
     return client
 
 
@@ -145,5 +145,15 @@ def test_pushing_to_a_hub_that_is_not_there_fails_with_a_clear_message(settings:
     export_id = api.post("/api/v1/exports/", {"format": "reward", "projects": [project.pk]}, format="json").json()["id"]
     export_run(export_id)
     response = api.post(f"/api/v1/exports/{export_id}/push/", {"repo_id": "me/data"}, format="json")
-    assert response.status_code == 503
-    assert "could not push to the Hugging Face Hub at http://127.0.0.1:9" in response.json()["detail"]
+    # then the request only queues the push (the upload is a task, never inside the request)
+    assert response.status_code == 202, response.content
+    assert response.json()["hub_status"] == "pending" and response.json()["hub_repo"] == "me/data"
+    # and a second push while this one is under way is refused
+    again = api.post(f"/api/v1/exports/{export_id}/push/", {"repo_id": "me/other"}, format="json")
+    assert again.status_code == 409 and "me/data" in again.json()["detail"]
+    # when the task runs, the push fails with the endpoint and the reason, shown on the export
+    export_push_run(export_id)
+    detail = api.get(f"/api/v1/exports/{export_id}/").json()
+    assert detail["hub_status"] == "failed"
+    assert "could not push to the Hugging Face Hub at http://127.0.0.1:9" in detail["hub_error"]
+    assert Export.objects.get(pk=export_id).status == Export.Status.COMPLETED  # the export itself is untouched

@@ -204,3 +204,31 @@ def test_likert_items_rating_answers_to_one_prompt_pair_up_even_when_imported_ap
     pairs = sorted((r["prompt"][-1]["content"], r["chosen"][0]["content"], r["rejected"][0]["content"], r["margin"])
                    for r in _rows(export))
     assert pairs == [("Explain rain.", "answer 1", "answer 3", 3.0), ("Explain tides.", "answer 0", "answer 2", 3.0)]
+
+
+def test_an_evaluation_file_outside_the_allowed_roots_is_refused(trainer: Any, tmp_path: Path, settings: Any) -> None:
+    # given allowed roots that hold one evaluation file, and a file of the server elsewhere
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    inside = allowed / "eval.jsonl"
+    inside.write_text('{"text": "Explain how tides work."}\n', encoding="utf-8")
+    outside = tmp_path / "elsewhere" / "secrets.jsonl"
+    outside.parent.mkdir()
+    outside.write_text('{"text": "SECRET_KEY=abc"}\n', encoding="utf-8")
+    settings.CURATION_ALLOWED_ROOTS = [str(allowed)]
+    project = ranking_project(PROMPTS[:2])
+    # when a trainer names the outside file, or a link inside the allowed root that leads to it
+    link = allowed / "link.jsonl"
+    link.symlink_to(outside)
+    for path in (outside, link, allowed / ".." / "elsewhere" / "secrets.jsonl"):
+        with pytest.raises(PermissionDenied, match="outside the allowed roots") as refused:
+            export_create(trainer, format="reward", projects=[project.pk], options={"eval_paths": [str(path)]},
+                          enqueue=False)
+        assert refused.value.field == "eval_paths"
+    assert Export.objects.count() == 0
+    # then the file inside is accepted, and checked again when the export runs: roots narrowed since fail it
+    export = export_create(trainer, format="reward", projects=[project.pk], options={"eval_paths": [str(inside)]},
+                           enqueue=False)
+    settings.CURATION_ALLOWED_ROOTS = [str(tmp_path / "other")]
+    failed = export_run(export.pk)
+    assert failed.status == Export.Status.FAILED and "outside the allowed roots" in failed.error

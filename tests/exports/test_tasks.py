@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.roles import TRAINER
-from accounts.services import user_ensure
+from accounts.services import token_issue, user_ensure
 from exports.models import Export
+from exports.services import export_run
 from exports.workflows import QUEUE, TASK_EXPORT_RUN
 from tests.fixtures.workers import wait_for
 from tests.support.export_projects import PASSWORD, ranking_project
@@ -27,7 +27,7 @@ def test_an_export_posted_to_the_api_is_run_by_a_worker_once_even_when_sent_twic
     project = ranking_project(["Explain how tides work.", "请解释潮汐是怎么形成的。"])
     trainer = user_ensure("trainer", PASSWORD, role=TRAINER)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=trainer).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(trainer)}")
     worker = celery_workers("exports", queues="default")
     # when a trainer posts an export (sent on commit) and the same task is sent again by mistake
     response = api.post("/api/v1/exports/", {"format": "reward", "projects": [project.pk]}, format="json")
@@ -42,3 +42,28 @@ def test_an_export_posted_to_the_api_is_run_by_a_worker_once_even_when_sent_twic
     assert export.card["splits"]["train"]["rows"] + export.card["splits"]["test"]["rows"] == 2 * 5
     detail = api.get(f"/api/v1/exports/{export_id}/").json()
     assert detail["progress"]["fraction"] == 1.0 and detail["content_hash"] == export.content_hash
+
+
+def test_a_hub_push_is_run_by_a_worker_and_its_failure_is_recorded(
+    celery_workers: Callable[..., Any], settings: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a finished export, a token and a Hub endpoint where nothing listens, for the web app and the worker
+    for name, value in (("HF_TOKEN", "hf_not_a_real_token"), ("HF_ENDPOINT", "http://127.0.0.1:9")):
+        monkeypatch.setenv(name, value)
+    settings.EXPORTS_HUB_TOKEN, settings.EXPORTS_HUB_ENDPOINT = "hf_not_a_real_token", "http://127.0.0.1:9"
+    project = ranking_project(["Explain how tides work."])
+    trainer = user_ensure("trainer", PASSWORD, role=TRAINER)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(trainer)}")
+    export_id = api.post("/api/v1/exports/", {"format": "reward", "projects": [project.pk]}, format="json").json()["id"]
+    export_run(export_id)
+    worker = celery_workers("exports-push", queues="default")
+    # when a push is requested through the API
+    response = api.post(f"/api/v1/exports/{export_id}/push/", {"repo_id": "me/data"}, format="json")
+    assert response.status_code == 202, response.content
+    # then the worker runs it and records why it failed
+    wait_for(lambda: Export.objects.get(pk=export_id).hub_status != Export.HubStatus.PENDING, 120,
+             "the push to finish", [worker])
+    export = Export.objects.get(pk=export_id)
+    assert export.hub_status == Export.HubStatus.FAILED
+    assert "could not push to the Hugging Face Hub at http://127.0.0.1:9" in export.hub_error

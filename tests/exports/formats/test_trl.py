@@ -1,8 +1,9 @@
 """Every export format goes from its files, through `datasets`, into its trl trainer without any mapping.
 
-Each test exports rows, loads them with `datasets.load_dataset` from the written files, builds the trainer with a
-tiny random model (built from a config here) and checks the dataset the trainer prepared: the trainer tokenised it
-as it is (input ids per row), which is what "fed to the trainer without mapping" means. No training step runs.
+Each test exports rows, loads them with `datasets.load_dataset` from the written files, builds the trainer with the
+training app's tiny offline model (`make_tiny_model`, built once per module) and checks the dataset the trainer
+prepared: the trainer tokenised it as it is (input ids per row), which is what "fed to the trainer without mapping"
+means. No training step runs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from exports.formats import BuildStats, ExportSpec, item_rows, ppo_rows_from_pro
 from exports.formats.readers import export_prompts
 from exports.formats.records import ItemRecord
 from tests.support.export_records import ranking_item, response_item
-from tests.support.tiny_lm import tiny_causal_lm, tiny_reward_model, tiny_tokenizer
 
 trl = pytest.importorskip("trl")
 
@@ -27,6 +27,33 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 PROMPTS = ["Explain how tides work.", "请解释潮汐是怎么形成的。", "Name three rivers in Europe.",
            "Write a haiku about rain.", "What is a prime number?", "如何煮米饭？"]
+
+
+@pytest.fixture(scope="module")
+def tiny_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The training app's tiny offline Llama and its ChatML tokenizer, saved once for this module's tests."""
+    from training.runner.tiny_model import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-lm") / "model")
+
+
+def _tokenizer(model: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(model))
+
+
+def _causal_lm(model: Path) -> Any:
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(str(model))
+
+
+def _reward_model(model: Path) -> Any:
+    # The causal LM's body with a fresh one-output score head, as a reward model starts from a base model.
+    from transformers import AutoModelForSequenceClassification
+
+    return AutoModelForSequenceClassification.from_pretrained(str(model), num_labels=1)
 
 
 def _export(items: list[ItemRecord], out: Path, **options: Any) -> Path:
@@ -54,11 +81,11 @@ def _ranking_items() -> list[ItemRecord]:
 
 
 @pytest.mark.parametrize("style,extension", [("messages", "parquet"), ("prompt_completion", "jsonl")])
-def test_sft_export_goes_into_sft_trainer_as_it_is(tmp_path: Path, style: str, extension: str) -> None:
+def test_sft_export_goes_into_sft_trainer_as_it_is(tiny_lm: Path, tmp_path: Path, style: str, extension: str) -> None:
     items = [response_item(f"i{n}", p, [f"Answer to {p}"], system_prompt="Be brief.") for n, p in enumerate(PROMPTS)]
     dataset = _load(_export(items, tmp_path / "sft", format="sft", style=style), extension)
-    tokenizer = tiny_tokenizer()
-    trainer = trl.SFTTrainer(model=tiny_causal_lm(tokenizer), processing_class=tokenizer, train_dataset=dataset,
+    tokenizer = _tokenizer(tiny_lm)
+    trainer = trl.SFTTrainer(model=_causal_lm(tiny_lm), processing_class=tokenizer, train_dataset=dataset,
                              args=trl.SFTConfig(**_common(tmp_path), assistant_only_loss=True, max_length=128))
     prepared = trainer.train_dataset
     assert prepared.num_rows == len(PROMPTS)
@@ -68,11 +95,11 @@ def test_sft_export_goes_into_sft_trainer_as_it_is(tmp_path: Path, style: str, e
     assert -100 in labels and any(label != -100 for label in labels)
 
 
-def test_reward_export_goes_into_reward_trainer_with_its_margins(tmp_path: Path) -> None:
+def test_reward_export_goes_into_reward_trainer_with_its_margins(tiny_lm: Path, tmp_path: Path) -> None:
     dataset = _load(_export(_ranking_items(), tmp_path / "reward", format="reward"))
     assert dataset.num_rows == len(PROMPTS) * 5  # four responses, one tie: 6 - 1 pairs each
-    tokenizer = tiny_tokenizer()
-    trainer = trl.RewardTrainer(model=tiny_reward_model(tokenizer), processing_class=tokenizer,
+    tokenizer = _tokenizer(tiny_lm)
+    trainer = trl.RewardTrainer(model=_reward_model(tiny_lm), processing_class=tokenizer,
                                 train_dataset=dataset, args=trl.RewardConfig(**_common(tmp_path), max_length=128))
     prepared = trainer.train_dataset
     assert {"chosen_ids", "rejected_ids", "margin"} <= set(prepared.column_names)
@@ -80,11 +107,11 @@ def test_reward_export_goes_into_reward_trainer_with_its_margins(tmp_path: Path)
 
 
 @pytest.mark.parametrize("style", ["explicit", "implicit"])
-def test_dpo_export_goes_into_dpo_trainer_as_it_is(tmp_path: Path, style: str) -> None:
+def test_dpo_export_goes_into_dpo_trainer_as_it_is(tiny_lm: Path, tmp_path: Path, style: str) -> None:
     dataset = _load(_export(_ranking_items(), tmp_path / "dpo", format="dpo", style=style), "jsonl")
-    tokenizer = tiny_tokenizer()
-    # a model built from a config has no path to load its reference copy from: pass one
-    trainer = trl.DPOTrainer(model=tiny_causal_lm(tokenizer), ref_model=tiny_causal_lm(tokenizer),
+    tokenizer = _tokenizer(tiny_lm)
+    # the reference model is passed as its own copy, as a trainer with a local base model does
+    trainer = trl.DPOTrainer(model=_causal_lm(tiny_lm), ref_model=_causal_lm(tiny_lm),
                              processing_class=tokenizer, train_dataset=dataset,
                              args=trl.DPOConfig(**_common(tmp_path), max_length=128))
     prepared = trainer.train_dataset
@@ -92,7 +119,7 @@ def test_dpo_export_goes_into_dpo_trainer_as_it_is(tmp_path: Path, style: str) -
     assert any("chosen" in name and "ids" in name for name in prepared.column_names)
 
 
-def test_ppo_prompts_from_a_reward_export_go_into_an_online_trainer(tmp_path: Path) -> None:
+def test_ppo_prompts_from_a_reward_export_go_into_an_online_trainer(tiny_lm: Path, tmp_path: Path) -> None:
     # given a reward export, and a ppo export made from its prompts
     reward = _export(_ranking_items(), tmp_path / "reward", format="reward")
     spec = ExportSpec(format="ppo", test_fraction=0.0)
@@ -103,12 +130,12 @@ def test_ppo_prompts_from_a_reward_export_go_into_an_online_trainer(tmp_path: Pa
     # then each prompt is there once, as messages, and GRPO (trl's online trainer) takes the dataset as it is
     assert dataset.num_rows == len(PROMPTS)
     assert dataset[0]["prompt"][-1]["role"] == "user"
-    tokenizer = tiny_tokenizer()
+    tokenizer = _tokenizer(tiny_lm)
 
     def length_reward(completions: list[Any], **_: Any) -> list[float]:
         return [float(len(str(c))) for c in completions]
 
-    trainer = trl.GRPOTrainer(model=tiny_causal_lm(tokenizer), reward_funcs=length_reward,
+    trainer = trl.GRPOTrainer(model=_causal_lm(tiny_lm), reward_funcs=length_reward,
                               processing_class=tokenizer, train_dataset=dataset,
                               args=trl.GRPOConfig(**{**_common(tmp_path), "per_device_train_batch_size": 2},
                                                   num_generations=2, max_completion_length=8))
@@ -119,7 +146,7 @@ def test_ppo_prompts_from_a_reward_export_go_into_an_online_trainer(tmp_path: Pa
     assert len(ids) > 3
 
 
-def test_pretrain_export_goes_into_sft_trainer_as_text(tmp_path: Path) -> None:
+def test_pretrain_export_goes_into_sft_trainer_as_text(tiny_lm: Path, tmp_path: Path) -> None:
     from exports.formats import pretrain_rows
     from exports.formats.records import DocumentRecord
 
@@ -130,7 +157,7 @@ def test_pretrain_export_goes_into_sft_trainer_as_text(tmp_path: Path) -> None:
     run_export(spec, pretrain_rows(documents, stats), stats, str(tmp_path / "pre"), name="pre", command="t")
     dataset = _load(tmp_path / "pre", "jsonl")
     assert dataset.column_names == ["id", "text", "url", "lang"]
-    tokenizer = tiny_tokenizer()
-    trainer = trl.SFTTrainer(model=tiny_causal_lm(tokenizer), processing_class=tokenizer, train_dataset=dataset,
+    tokenizer = _tokenizer(tiny_lm)
+    trainer = trl.SFTTrainer(model=_causal_lm(tiny_lm), processing_class=tokenizer, train_dataset=dataset,
                              args=trl.SFTConfig(**_common(tmp_path), max_length=64, dataset_text_field="text"))
     assert "input_ids" in trainer.train_dataset.column_names
