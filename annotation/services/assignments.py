@@ -1,16 +1,28 @@
 """Leases on items: claim the next item, keep the lease alive, save drafts, submit, skip, and reap expired leases.
 
 How overlap holds under concurrency (see annotation/models.py for the constraints that back it):
-- A claim first reaps the project's expired leases (a short transaction of its own), then in one transaction
-  returns the annotator's current lease if there is one (a reloaded page gets its task back), else locks the next
-  open item with `SELECT ... FOR UPDATE SKIP LOCKED` (claimers do not wait on each other: an item being claimed is
-  passed over), picks a free slot below the item's target overlap and inserts the assignment. The item's live
-  count and the partial unique index on (item, slot) make a second assignment into a full item fail in the
-  database.
+- A claim first reaps the project's expired leases (committed on their own), then in one transaction locks the
+  annotator's membership row, returns the annotator's current lease if there is one (a reloaded page gets its task
+  back), else locks the next open item with `SELECT ... FOR UPDATE SKIP LOCKED` (claimers do not wait on each
+  other: an item being claimed is passed over), picks a free slot below the item's target overlap and inserts the
+  assignment. The item's live count and the partial unique index on (item, slot) make a second assignment into a
+  full item fail in the database.
 - SQLite (the embedded default) has no SKIP LOCKED; its transactions are IMMEDIATE (config/settings.py), so one
   writer at a time takes the write lock before reading and claims are serialised.
-- Lock order is assignment, then item (submit, skip, reap) or item alone (claim, which only inserts assignments),
-  so two transactions never wait on each other in a cycle.
+
+Lock order (PostgreSQL), so that no two transactions ever wait on each other in a cycle:
+- submit and skip: the assignment row, then its item row;
+- reap: expired assignment rows with SKIP LOCKED (never waiting on one), then their items in ascending id order;
+- claim: the membership row (so one person's claims run one at a time: two tabs, or a double click), then one item
+  row, then the insert. A claim holds at most one item row and waits on at most one: when every open item is locked
+  it waits for the first of them alone, and when that one filled meanwhile it rolls back and starts again rather
+  than wait for a second item while holding the first. (A plain `FOR UPDATE` over the queue keeps the rows it
+  rechecked and passed over locked, so two waiting claimers could each hold the row the other wants next.)
+- Why the membership lock: the insert's unique indexes on (annotator, project) and (item, annotator) make it wait
+  for any transaction that is changing one of the same person's assignments, such as the submit of their lease
+  from another tab, which holds that assignment and waits for its item. Serialising one person's claims and
+  reading their assignments after the lock (so the current lease and the items they had are seen as committed)
+  leaves the insert nothing of its own person to wait for while it holds an item.
 
 Serving order: priority (higher first), then items others have started (more live assignments first, so a project
 fills item by item), then import order. Never an item the annotator has had before, in any status.
@@ -39,7 +51,7 @@ from core.errors import Conflict, NotFound, ValidationError
 
 logger = logging.getLogger(__name__)
 
-CLAIM_ATTEMPTS = 5
+CLAIM_ATTEMPTS = 10
 REAP_BATCH = 1000
 MAX_ACTIVE_SECONDS = 24 * 3600.0
 MAX_DRAFT_BYTES = 200_000
@@ -97,10 +109,9 @@ def _next_item(user: AbstractBaseUser, project: Project) -> Item | None:
     """Lock and return the next item to serve this annotator, or None when nothing is left for them.
 
     First without waiting (SKIP LOCKED: items other claims hold are passed over). When that finds nothing but
-    open items exist, they are all being claimed or submitted at this instant: wait for them (plain FOR UPDATE,
-    which rechecks each row once its lock is free and moves on when it has filled), so a busy project never
-    answers "nothing left" while something is left. The caller's transaction holds no other lock, so this wait
-    cannot be part of a deadlock.
+    open items exist, they are all being claimed or submitted at this instant: wait for the first of them (so a
+    busy project never answers "nothing left" while something is left). Raises `_ClaimAgain` when the item waited
+    for filled meanwhile. The caller's transaction holds no item lock, and no assignment lock, before this.
     """
     had_before = Assignment.objects.filter(item=OuterRef("pk"), annotator=user)
     items = (
@@ -117,13 +128,27 @@ def _next_item(user: AbstractBaseUser, project: Project) -> Item | None:
     return None
 
 
+class _ClaimAgain(Exception):
+    """Raised inside a claim transaction that waited for an item which filled meanwhile: roll back and retry."""
+
+
 def _lock_first(items: QuerySet[Item]) -> Item | None:
-    """Lock and return the first of `items` (see `_next_item` for why it skips locked rows first, then waits)."""
+    """Lock and return the first of `items` (see `_next_item` for why it skips locked rows first, then waits).
+
+    Locks at most one item row: the wait is for one row by id (its lock is kept even when the row no longer
+    qualifies once free, so the claim then starts over instead of going on to wait for another row).
+    """
     if not _skip_locked():
         return items.first()  # SQLite: the IMMEDIATE transaction already excludes every other writer
     item = items.select_for_update(skip_locked=True, of=("self",)).first()
-    if item is None and items.exists():
-        item = items.select_for_update(of=("self",)).first()
+    if item is not None:
+        return item
+    busy = items.values_list("pk", flat=True).first()
+    if busy is None:
+        return None
+    item = items.filter(pk=busy).select_for_update(of=("self",)).first()
+    if item is None:
+        raise _ClaimAgain
     return item
 
 
@@ -177,22 +202,22 @@ def assignment_claim_next(user: AbstractBaseUser, project: Project, *,
 
     Returns the annotator's current lease when they hold one (at most one per project). Changes: reaps the
     project's expired leases, inserts an assignment, counts it on its item. Safe to re-run: a second call returns
-    the same lease. `membership`: the caller's membership when already loaded (saves a query).
+    the same lease. `membership`: the caller's membership when already loaded (a paused member is answered
+    without a transaction; the claim itself re-reads it under its lock).
     """
-    if membership is None:
-        membership = Membership.objects.filter(project=project, user=user).only("paused").first()
-    if membership is None:
-        raise NotFound("no such project")
-    if membership.paused:
+    if membership is not None and membership.paused:
         return None
     for _ in range(CLAIM_ATTEMPTS):
         try:
             with transaction.atomic():
                 outcome = _claim(user, project)
+        except _ClaimAgain:
+            continue  # the item this claim waited for filled meanwhile: the next attempt takes another one
         except IntegrityError:
-            # A concurrent claim by the same person (unique item/annotator or one lease per project): try again,
-            # which returns the lease the other request took.
-            logger.info("claim for user %s in project %s raced; retrying", user.pk, project.pk)
+            # Not expected with the membership lock (SQLite, or a constraint the claim did not foresee): the
+            # transaction rolled back whole, so trying again is safe.
+            logger.warning("claim for user %s in project %s hit a constraint; retrying", user.pk, project.pk,
+                           exc_info=True)
             continue
         if not isinstance(outcome, _Reaped):
             return outcome
@@ -201,9 +226,20 @@ def assignment_claim_next(user: AbstractBaseUser, project: Project, *,
 
 def _claim(user: AbstractBaseUser, project: Project) -> Assignment | _Reaped | None:
     now = timezone.now()
-    # Reaped leases are committed before claiming: a claim that may wait for an item lock holds no other lock.
+    # Reaped leases are committed before claiming (they lock assignments, then items; a claim locks items only
+    # after the membership, and never an assignment).
     if _reap(now, project):
         return REAPED
+    # One claim at a time per person and project (see the module's docstring); FOR NO KEY UPDATE does not block
+    # the key-share locks that foreign keys take. Everything read after this sees the person's committed claims.
+    memberships = Membership.objects.filter(project=project, user=user)
+    if _skip_locked():
+        memberships = memberships.select_for_update(no_key=True)
+    paused = memberships.values_list("paused", flat=True).first()
+    if paused is None:
+        raise NotFound("no such project")
+    if paused:
+        return None
     current = (Assignment.objects.filter(annotator=user, project=project, status=Assignment.STATUS_LEASED)
                .select_related("item").first())
     if current is not None:
