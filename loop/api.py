@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -81,6 +83,7 @@ def _valid(serializer: serializers.Serializer[Any]) -> dict[str, Any]:
 class JobAuditView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, job_id: int) -> Response:
         job = access_job_for_audit(request.user, job_id)
         audits = []
@@ -94,6 +97,7 @@ class JobAuditView(APIView):
 class AuditCreateView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=AuditCreateSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, job_id: int) -> Response:
         job = access_job_for_audit(request.user, job_id)
         data = _valid(AuditCreateSerializer(data=request.data))
@@ -104,6 +108,7 @@ class AuditCreateView(APIView):
 class AuditDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, audit_id: int) -> Response:
         audit = access_audit_by_id(request.user, audit_id)
         audit_results(audit)
@@ -113,6 +118,7 @@ class AuditDetailView(APIView):
 class WhatIfView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=WhatIfSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, job_id: int) -> Response:
         job = access_job_for_audit(request.user, job_id)
         data = _valid(WhatIfSerializer(data=request.data))
@@ -123,6 +129,7 @@ class WhatIfView(APIView):
 class RecipeVersionCreateView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=VersionSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, job_id: int) -> Response:
         job = access_job_for_audit(request.user, job_id)
         data = _valid(VersionSerializer(data=request.data))
@@ -135,6 +142,7 @@ class RecipeVersionCreateView(APIView):
 class RecipeVersionApplyView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=ApplySerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, version_id: int) -> Response:
         version = access_recipe_version_by_id(request.user, version_id)
         data = _valid(ApplySerializer(data=request.data))
@@ -148,6 +156,7 @@ class RecipeVersionApplyView(APIView):
 class TrainClassifierView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=TrainSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, project_id: int) -> Response:
         project = access_label_project_for_training(request.user, project_id)
         data = _valid(TrainSerializer(data=request.data))
