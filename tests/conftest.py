@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 
 pytest_plugins = ["tests.fixtures.workers", "tests.fixtures.jobs", "tests.fixtures.annotation"]
 
@@ -27,3 +30,12 @@ def isolated_storage(request: pytest.FixtureRequest, tmp_path: Path) -> None:
         return
     settings = request.getfixturevalue("settings")
     settings.STORAGE_ROOT = str(tmp_path / "storage")
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Leave the default language active after each test: Django's LocaleMiddleware activates a request's language
+    in the test's own thread (the test client) and never deactivates it, so one Chinese page would turn later
+    tests' service and command messages Chinese."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)

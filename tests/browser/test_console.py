@@ -195,7 +195,7 @@ def test_schedules_page_shows_a_failed_run_and_puts_a_service_error_on_its_field
 
     # then the row says when it fired and why nothing ran
     row = page.get_by_role("row").filter(has_text="nightly")
-    expect(row.locator("time")).to_have_count(1)
+    expect(row.locator(".schedule-last-run time")).to_have_count(1)
     expect(row.locator(".schedule-error")).to_contain_text("Could not start:")
     expect(row.locator(".schedule-error")).to_contain_text(str(source))
 
