@@ -162,17 +162,16 @@ def _seed(scenario: Scenario, items: int, users: list[Any]) -> int:
 
 def _users(count: int) -> tuple[list[Any], list[str]]:
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
     from accounts.roles import ANNOTATOR, role_groups
+    from accounts.services import token_issue
 
     User = get_user_model()
     users = User.objects.bulk_create([User(username=f"load{i}", password="!") for i in range(count)])
     users = list(User.objects.filter(username__startswith="load").order_by("id"))
     group = role_groups()[ANNOTATOR]
     group.user_set.add(*users)
-    tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
-    return users, [t.key for t in tokens]
+    return users, [token_issue(u) for u in users]
 
 
 def _check(project_id: int) -> dict[str, int]:

@@ -166,9 +166,8 @@ def main() -> None:
     _django(_database_prepare())
     from django.test import Client
     from django.urls import get_resolver
-    from rest_framework.authtoken.models import Token
 
-    from accounts.services import user_ensure
+    from accounts.services import token_issue, user_ensure
     from annotation.quality.analysis import analyse_project
     from annotation.services.quality import (
         params_of,
@@ -184,7 +183,7 @@ def main() -> None:
     seed_seconds = time.perf_counter() - started
     print(f"seeded {args.annotations} annotations in {seed_seconds:.0f} s", file=sys.stderr, flush=True)
     manager = user_ensure("bench-manager", "bench-password", role="manager")
-    token = Token.objects.get(user=manager).key
+    token = token_issue(manager)
     client = Client(HTTP_AUTHORIZATION=f"Token {token}")
 
     started = time.perf_counter()
