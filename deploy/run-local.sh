@@ -52,7 +52,7 @@ fi
 
 # -B: the worker runs celery beat too (one scheduler for this one machine), so schedules fire under `make run`.
 echo "starting a Celery worker with the scheduler (log: $VAR_DIR/log/worker.log)"
-.venv/bin/celery -A workers.celery worker -B -Q curation,default --concurrency 2 --loglevel INFO \
+.venv/bin/celery -A workers.celery worker -B -Q curation,default,training --concurrency 2 --loglevel INFO \
   --hostname "local-$$@%h" --schedule "$VAR_DIR/celerybeat-schedule" >"$VAR_DIR/log/worker.log" 2>&1 &
 pids+=($!)
 
@@ -60,6 +60,13 @@ output="$VAR_DIR/storage/jobs/run-$(date -u +%Y%m%dT%H%M%SZ)"
 $PY manage.py curate --recipe web-default --input "${inputs[@]}" --output "$output" --wait || {
   echo "the job did not complete; see $VAR_DIR/log/worker.log" >&2
 }
+
+# The training chain on a tiny model built here (SFT -> reward model -> PPO), run by the same worker while the
+# console is served; its page shows the stages live. TRAINING_DEMO=0 leaves it out.
+if [ "${TRAINING_DEMO:-1}" != "0" ]; then
+  echo "Submitting the training demo (tiny model, SFT -> reward -> PPO) to the worker:"
+  $PY manage.py training_demo --output "$VAR_DIR/training-demo" || echo "the training demo could not be submitted" >&2
+fi
 
 echo
 echo "Console: http://127.0.0.1:8000  (log in as engineer / engineer-demo-pass; admin / admin-demo-pass)"
