@@ -266,4 +266,4 @@ class Annotation(models.Model):
         return f"annotation {self.pk} of item {self.item_id}"
 
 
-from annotation.models_quality import AnnotatorQuality, ItemConsensus, QualitySettings, QualitySnapshot, Review  # noqa: E402,F401,I001
+from annotation.models_quality import AnnotatorQuality, ItemConsensus, QualitySettings, QualitySnapshot, Review  # noqa: E402, F401

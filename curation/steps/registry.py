@@ -8,13 +8,13 @@ import importlib
 from collections.abc import Iterable
 
 # One import per step module; keep them sorted.
-import curation.steps.dedup  # noqa: F401
-import curation.steps.extract  # noqa: F401
-import curation.steps.filters.c4  # noqa: F401
-import curation.steps.filters.fineweb  # noqa: F401
-import curation.steps.filters.gopher  # noqa: F401
-import curation.steps.language  # noqa: F401
-import curation.steps.pii.step  # noqa: F401
+import curation.steps.dedup
+import curation.steps.extract
+import curation.steps.filters.c4
+import curation.steps.filters.fineweb
+import curation.steps.filters.gopher
+import curation.steps.language
+import curation.steps.pii.step
 import curation.steps.quality_classifier  # noqa: F401
 
 
