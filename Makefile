@@ -30,7 +30,7 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt
 
 # The console's Chinese translation (locale/zh_Hans); needs gettext's msgfmt.
 messages:
-	@if command -v msgfmt >/dev/null 2>&1; then $(PY) manage.py compilemessages -l zh_Hans -v 0; \
+	@if command -v msgfmt >/dev/null 2>&1; then $(PY) manage.py compilemessages -l zh_Hans -v 0 --ignore .venv; \
 		else echo "gettext is missing: the console will show English only"; fi
 
 run: install
@@ -54,7 +54,7 @@ bench: install
 # ruff's rule set and its reasoned exceptions are in ruff.toml; mypy checks every package of the project.
 lint: install
 	$(PY) -m ruff check .
-	$(PY) -m mypy core accounts curation workers config annotation exports training
+	$(PY) -m mypy core accounts curation workers config annotation exports training loop
 
 clean:
 	rm -rf var/ staticfiles/
