@@ -278,7 +278,9 @@ async def _load(base: str, project_id: int, tokens: list[str], scenario: Scenari
 
 def _server(database_url: str, port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_ENV": "production", "SECRET_KEY": "bench-only-key",
-           "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "SECURE_COOKIES": "0"}
+           "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "SECURE_COOKIES": "0",
+           # Plain HTTP on the loopback: no TLS proxy in front, so no redirect to HTTPS and no HSTS.
+           "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0"}
     log = (ROOT / "var" / "bench")
     log.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
