@@ -96,7 +96,7 @@ def test_samples_show_removed_documents_with_reason(engineer: Any, tmp_path: Pat
     assert [(s["doc_id"], s["removed_by"], s["reason"]) for s in removed] == [
         ("short", "gopher_quality", "gopher_word_count")]
     detail = api.get(f"/api/v1/jobs/{job_id}/").json()
-    assert detail["progress"]["documents"] == {"read": 2, "kept": 1, "removed": 1}
+    assert detail["progress"]["documents"] == {"read": 2, "kept": 1, "removed": 1, "in_progress": 0}
 
 
 @pytest.mark.parametrize("path", ["/api/v1/jobs/", "/api/v1/recipes/", "/api/v1/dedup-indexes/", "/api/v1/jobs/1/"])
