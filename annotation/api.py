@@ -32,8 +32,8 @@ from annotation.access import (
 from annotation.models import Membership, Project
 from annotation.services import assignments, items, members, projects
 from annotation.services.checks import writing_checks
+from annotation.services.pages import job_by_id
 from core.errors import NotFound, ValidationError
-from curation.models import Job
 
 
 def _paginated(view: APIView, request: Request, queryset: QuerySet[Any], serializer: type, **context: Any) -> Response:
@@ -132,9 +132,7 @@ class ItemsFromJobView(APIView):
         project = access_project_to_manage(request.user, project_id)
         form = serializers.ItemsFromJobSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        job = Job.objects.filter(pk=form.validated_data["job"]).first()
-        if job is None:
-            raise NotFound("no such job", field="job")
+        job = job_by_id(form.validated_data["job"])
         report = items.items_from_job(project, job, form.validated_data["kept"], form.validated_data.get("limit"))
         return Response(report.as_dict(), status=status.HTTP_201_CREATED)
 
