@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import can_train
 from core.errors import ApplicationError
+from core.forms import form_apply
 from training import selectors
 from training.models import Pipeline, Run
 from training.services.comparisons import comparison_create
@@ -98,11 +99,6 @@ class ComparisonForm(forms.Form):
             kind=Run.Kind.REWARD)
 
 
-def _apply_error(form: forms.Form, error: ApplicationError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, str(error.message))
-
-
 @trainer_required
 def run_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.runs_all(), 50).get_page(request.GET.get("page"))
@@ -114,13 +110,11 @@ def run_new(request: HttpRequest) -> HttpResponse:
     form = RunForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            run = run_submit(request.user, kind=data["kind"], dataset=data["dataset"],  # type: ignore[arg-type]
-                             base_model=data["base_model"], parent=data["parent"], reward_run=data["reward_run"],
-                             hyperparameters=data["hyperparameters"] or {})
-        except ApplicationError as error:
-            _apply_error(form, error)
-        else:
+        run = form_apply(form, lambda: run_submit(
+            request.user, kind=data["kind"], dataset=data["dataset"],  # type: ignore[arg-type]
+            base_model=data["base_model"], parent=data["parent"], reward_run=data["reward_run"],
+            hyperparameters=data["hyperparameters"] or {}))
+        if run is not None:
             messages.success(request, _("Run %(id)s queued.") % {"id": run.pk})
             return redirect("training:run-detail", run_id=run.pk)
     return render(request, "training/run_new.html", {"form": form, "nav": "training"})
@@ -149,13 +143,10 @@ def pipeline_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         datasets = {stage: data[stage] for stage in ("sft", "reward", "ppo", "dpo") if data[stage]}
-        try:
-            pipeline = pipeline_submit(request.user, kind=data["kind"], name=data["name"],  # type: ignore[arg-type]
-                                       base_model=data["base_model"], datasets=datasets,
-                                       hyperparameters=data["hyperparameters"] or {})
-        except ApplicationError as error:
-            _apply_error(form, error)
-        else:
+        pipeline = form_apply(form, lambda: pipeline_submit(
+            request.user, kind=data["kind"], name=data["name"],  # type: ignore[arg-type]
+            base_model=data["base_model"], datasets=datasets, hyperparameters=data["hyperparameters"] or {}))
+        if pipeline is not None:
             return redirect("training:pipeline-detail", pipeline_id=pipeline.pk)
     pipelines = selectors.pipelines_all()[:100]
     return render(request, "training/pipeline_list.html", {"form": form, "pipelines": pipelines,
@@ -186,12 +177,10 @@ def comparison_new(request: HttpRequest) -> HttpResponse:
     form = ComparisonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            result = comparison_create(request.user, name=data["name"], runs=list(data["runs"]),  # type: ignore[arg-type]
-                                       prompts=data["prompts"], kind=data["kind"], limit=data["limit"])
-        except ApplicationError as error:
-            _apply_error(form, error)
-        else:
+        result = form_apply(form, lambda: comparison_create(
+            request.user, name=data["name"], runs=list(data["runs"]),  # type: ignore[arg-type]
+            prompts=data["prompts"], kind=data["kind"], limit=data["limit"]))
+        if result is not None:
             messages.success(request, _("Annotation project %(id)s created with %(n)s items.")
                              % {"id": result.project_id, "n": result.items})
             return redirect("training:run-list")
