@@ -28,13 +28,16 @@ import array
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import rensa
-from datasketch import LeanMinHash
 
 from curation.steps.dedup.hashing import fmix64
 from curation.steps.dedup.normalize import TokenBatch, prefix_hashes, tokenize, tokenize_batch
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 KERNELS = ("rensa", "datasketch")
 EMPTY_SLOT = np.uint32(0xFFFFFFFF)  # a slot no shingle has filled (datasketch's initial hash value)
@@ -208,5 +211,8 @@ def shingle_hashes_32(text: str, shingle_size: int = 5) -> np.ndarray:
 def to_lean_minhash(sig: np.ndarray, params: MinHashParams | None = None) -> LeanMinHash:
     """Wrap a signature as a datasketch LeanMinHash (for storage or `jaccard`; only "datasketch" signatures
     are comparable with MinHashes that datasketch computes itself)."""
+    # Imported here: datasketch imports its asyncio client and scipy (~0.2 s), which no job needs.
+    from datasketch import LeanMinHash
+
     params = params or MinHashParams()
     return LeanMinHash(seed=params.seed, hashvalues=sig.astype(np.uint32), scheme="affine32")

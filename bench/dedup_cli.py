@@ -1,0 +1,182 @@
+"""Benchmark `dedup-only` as users run it: `curate --local` as a whole process next to a plain datasketch script.
+
+    .venv/bin/python bench/dedup_cli.py --docs 20000 200000 --rounds 3            # print
+    .venv/bin/python bench/dedup_cli.py --docs 20000 200000 --rounds 3 --write-results
+
+Data: the planted set of bench/dedup.py (`build_corpus`: real BBC English and Chinese Wikipedia / review sentences
+joined into ~2 KB documents, 30% of them given 1-3 must-remove copies, 5% hard-negative pages). 200,000 documents
+are built the same way from the same sentence pools, so source sentences repeat across documents (drawn at random
+with replacement; a document is distinct as a whole, and the planted ground truth is unchanged by it).
+
+Both sides run as whole processes, start-up included, on the same JSON Lines file:
+- ours: `python manage.py curate --recipe dedup-only --local --input docs.jsonl --output out/` (Django start-up, the
+  job's rows in the database of DATABASE_URL, which must be migrated, every stage of the job engine with its files
+  on disk, kept/removed outputs and stats.json);
+- datasketch: `python bench/dedup_cli.py --datasketch-child IN OUT`, the loop of bench/dedup.py's baseline (read,
+  lower-case, tokenise, 5-shingles, `MinHash(num_perm=128).update_batch`, `MinHashLSH(threshold=0.8)` query, insert
+  when nothing was found, write the kept documents).
+
+Speed: CPU seconds of each child process (`resource.getrusage(RUSAGE_CHILDREN)`, user + system, all threads). Each
+round runs both sides back to back, alternating which goes first; the reported ratio is the median over rounds of
+the per-round ratio (baseline CPU seconds / ours). Quality: recall and wrongly removed distinct documents of each
+side's kept ids against the planted ground truth (tests/support/planted_dedup.py `score`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import DATA, ROOT, machine, median, replace_section
+from bench.dedup import _datasketch_file, build_corpus
+
+SECTION = "## Deduplication through the CLI (whole processes)"
+PYTHON = sys.executable
+
+
+def child_cpu(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run `command` to completion; return (CPU seconds of it and its children, peak RSS in MB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} failed:\n{done.stderr[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, after.ru_maxrss / 1024
+
+
+def run_ours(path: Path, work: Path) -> tuple[float, float]:
+    output = work / "ours-out"
+    shutil.rmtree(output, ignore_errors=True)
+    env = {**os.environ, "STORAGE_ROOT": str(work / "storage")}
+    command = [
+        PYTHON, "manage.py", "curate", "--recipe", "dedup-only", "--local", "--input", str(path),
+        "--output", str(output), "-v", "0",
+    ]
+    return child_cpu(command, env)
+
+
+def run_datasketch(path: Path, work: Path) -> tuple[float, float]:
+    output = work / "datasketch-out.jsonl"
+    return child_cpu([PYTHON, str(Path(__file__).resolve()), "--datasketch-child", str(path), str(output)])
+
+
+def ours_kept_ids(work: Path) -> list[str]:
+    from curation.steps.writers import read_jsonl_zst
+
+    ids: list[str] = []
+    for path in sorted((work / "ours-out" / "kept").glob("shard-*.jsonl.zst")):
+        ids.extend(str(doc["id"]) for doc in read_jsonl_zst(str(path)))
+    return ids
+
+
+def datasketch_kept_ids(work: Path) -> list[str]:
+    import json
+
+    with open(work / "datasketch-out.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line)["id"] for line in handle]
+
+
+def measure(docs: int, rounds: int, seed: int, work: Path) -> dict[str, Any]:
+    from tests.support import planted_dedup as planting
+
+    path = work / f"docs-{docs}.jsonl"
+    corpus = build_corpus(path, docs, seed)
+    ours: list[float] = []
+    theirs: list[float] = []
+    rss = {"ours": 0.0, "datasketch": 0.0}
+    for number in range(rounds):
+        sides = [("ours", run_ours), ("datasketch", run_datasketch)]
+        if number % 2:
+            sides.reverse()
+        for name, run in sides:
+            cpu, peak = run(path, work)
+            (ours if name == "ours" else theirs).append(cpu)
+            rss[name] = max(rss[name], peak)
+        print(f"{docs} docs, round {number}: ours {ours[-1]:.2f} s, datasketch {theirs[-1]:.2f} s", flush=True)
+    planted = corpus["planted"]
+    return {
+        "docs": corpus["docs"],
+        "bytes": corpus["bytes"],
+        "ours": ours,
+        "theirs": theirs,
+        "ratios": sorted(t / o for o, t in zip(ours, theirs, strict=True)),
+        "rss": rss,
+        "quality": {
+            "ours": planting.score(planted, ours_kept_ids(work)),
+            "datasketch": planting.score(planted, datasketch_kept_ids(work)),
+        },
+    }
+
+
+def report(rows: list[dict[str, Any]], rounds: int, sizes: list[int], load: str) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"Measured {datetime.date.today().isoformat()} on {machine()}, with `.venv/bin/python bench/dedup_cli.py "
+        f"--docs {' '.join(str(s) for s in sizes)} --rounds {rounds}` (method in bench/dedup_cli.py: both sides as "
+        f"whole processes, start-up included, CPU seconds of the child process; load average when it finished: "
+        f"{load}).",
+        "",
+        "| documents | ours: `curate --recipe dedup-only --local` (CPU s) | datasketch script (CPU s) | ratio "
+        "(median of rounds) | peak RSS ours / datasketch |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['docs']:,} ({row['bytes'] / 1e6:.0f} MB) | {', '.join(f'{v:.2f}' for v in row['ours'])} | "
+            f"{', '.join(f'{v:.1f}' for v in row['theirs'])} | **{median(row['ratios']):.1f}x** "
+            f"(range {row['ratios'][0]:.1f}-{row['ratios'][-1]:.1f}) | "
+            f"{row['rss']['ours']:.0f} / {row['rss']['datasketch']:.0f} MB |"
+        )
+    lines += ["", "Planted duplicates, each side's kept documents (last round):", "",
+              "| documents | side | recall | distinct removed | hard-negative members removed |", "|---|---|---:|---:|---:|"]
+    for row in rows:
+        for side in ("ours", "datasketch"):
+            quality = row["quality"][side]
+            lines.append(
+                f"| {row['docs']:,} | {side} | {quality['recall']:.2%} | {quality['distinct_removed']} of "
+                f"{quality['distinct']} | {quality['hard_negative_members_removed']} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, nargs="+", default=[20000, 200000])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--write-results", action="store_true")
+    parser.add_argument("--datasketch-child", nargs=2, metavar=("INPUT", "OUTPUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.datasketch_child:
+        _datasketch_file(args.datasketch_child[0], args.datasketch_child[1], None)
+        return 0
+    if not DATA.is_dir():
+        sys.exit(f"shared data not found at {DATA}")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-dedup-cli-") as temporary:
+        for docs in args.docs:
+            work = Path(temporary) / str(docs)
+            work.mkdir()
+            rows.append(measure(docs, args.rounds, args.seed, work))
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    text = report(rows, args.rounds, args.docs, load)
+    print(text)
+    if args.write_results:
+        replace_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
