@@ -114,8 +114,8 @@ def _dedup_file(
     run = run_job_inline(recipe, splits, f"{work_root}/out", job_id=1, index_root=index_root)
     kept_ids = []
     with open(output_path, "wb") as out:
-        for shard in run.kept:
-            for doc in shard:
+        for shard_docs in run.kept:
+            for doc in shard_docs:
                 out.write(jsoncodec.dumps_line(doc))
                 kept_ids.append(doc["id"])
     return {

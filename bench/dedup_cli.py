@@ -139,8 +139,13 @@ def report(rows: list[dict[str, Any]], rounds: int, sizes: list[int], load: str)
             f"(range {row['ratios'][0]:.1f}-{row['ratios'][-1]:.1f}) | "
             f"{row['rss']['ours']:.0f} / {row['rss']['datasketch']:.0f} MB |"
         )
-    lines += ["", "Planted duplicates, each side's kept documents (last round):", "",
-              "| documents | side | recall | distinct removed | hard-negative members removed |", "|---|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "Planted duplicates, each side's kept documents (last round):",
+        "",
+        "| documents | side | recall | distinct removed | hard-negative members removed |",
+        "|---|---|---:|---:|---:|",
+    ]
     for row in rows:
         for side in ("ours", "datasketch"):
             quality = row["quality"][side]
