@@ -208,10 +208,11 @@ def shard_execute(shard_id: int, worker: str | None = None) -> None:
     except Exception as error:
         shard_fail(shard.pk, worker, f"{type(error).__name__}: {error}")
         return
-    if plan.kind == Shard.Kind.MAP and plan.map_stage == 0:
+    input_split = _input_split(shard) if plan.kind == Shard.Kind.MAP and plan.source_stage < 0 else None
+    if input_split is not None:
         try:
             # Checked again here, right before reading: the file may have been swapped for a link since submit.
-            input_files_check([shard.input_split["path"]])
+            input_files_check([input_split["path"]])
         except ApplicationError as refused:
             shard_fail(shard.pk, worker, str(refused), final=True)
             return
@@ -222,7 +223,7 @@ def shard_execute(shard_id: int, worker: str | None = None) -> None:
         return
     try:
         with _lease_heartbeat(shard.pk, worker) as stop:
-            outcome = _run_unit(job, shard, recipe, plan, layout, index_root, stop)
+            outcome = _run_unit(job, shard, recipe, plan, layout, index_root, input_split, stop)
     except ShardStopped as stopped:
         logger.info("%s stopped: %s", shard, stopped)
         return
@@ -233,10 +234,18 @@ def shard_execute(shard_id: int, worker: str | None = None) -> None:
     shard_complete(shard.pk, worker, plan, outcome)
 
 
-def _run_unit(job: Job, shard: Shard, recipe: Recipe, plan: StagePlan, layout: JobLayout,
-              index_root: str | None, stop: threading.Event) -> ShardResult | dict[str, Any]:
+def _input_split(shard: Shard) -> dict[str, Any]:
+    """The input split a map shard reads: its own in the first stage, its first-stage twin's in a later stage
+    that reads the input again (see `plan_stages`)."""
+    if shard.stage == 0:
+        return dict(shard.input_split)
+    return dict(Shard.objects.get(job_id=shard.job_id, stage=0, index=shard.index).input_split)
+
+
+def _run_unit(job: Job, shard: Shard, recipe: Recipe, plan: StagePlan, layout: JobLayout, index_root: str | None,
+              input_split: dict[str, Any] | None, stop: threading.Event) -> ShardResult | dict[str, Any]:
     if plan.kind == Shard.Kind.MAP:
-        split = InputSplit(**shard.input_split) if plan.map_stage == 0 else None
+        split = InputSplit(**input_split) if input_split is not None else None
         return run_map_shard(
             recipe, plan, layout=layout, shard=shard.index, shard_count=job.shard_count, job_id=job.pk,
             split=split, reader_options=ReaderOptions(**job.reader_options), index_root=index_root,

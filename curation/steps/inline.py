@@ -105,7 +105,7 @@ def run_job_inline(
                         shard=shard,
                         shard_count=shard_count,
                         job_id=job_id,
-                        split=split if plan.map_stage == 0 else None,
+                        split=split,
                         reader_options=options,
                         index_root=index_root,
                     )

@@ -10,6 +10,12 @@ A recipe with K global steps runs as 2K+1 stages (then a finish unit):
 
 Every map shard writes what its steps removed to OUT/removed/shard-NNNNN-mM.jsonl.zst. All files are written
 under temporary names and renamed, and every unit is deterministic, so re-running one rewrites the same bytes.
+
+A map stage that runs no step of its own (only a global step's apply and the next one's collect, as between
+`exact_dedup` and `minhash_dedup`) writes no work docs: encoding and compressing every document costs more than
+reading it again. The next stage reads the nearest earlier stage that wrote its documents (or the input split)
+and replays the applies in between, which remove and annotate exactly what they did the first time (their
+decisions are files); a replayed apply writes no removed documents and counts nothing, its own stage did.
 """
 
 from __future__ import annotations
@@ -90,6 +96,11 @@ class StagePlan:
     map_stage: int  # for map: its ordinal; for reduce: the map stage whose collect it follows
     step_positions: tuple[int, ...] = ()  # map: the recipe steps it runs (a trailing global step is collected)
     global_position: int | None = None  # reduce: the global step; map: the global step applied first
+    # Map only: the earlier map stage whose work docs it reads (-1: the input split), the global steps whose apply
+    # it replays on them first, and whether it writes its own documents (the last stage always does).
+    source_stage: int = -1
+    replays: tuple[int, ...] = ()
+    writes_docs: bool = True
 
 
 def plan_stages(recipe: Recipe) -> list[StagePlan]:
@@ -102,8 +113,17 @@ def plan_stages(recipe: Recipe) -> list[StagePlan]:
             segments.append([])
     plans: list[StagePlan] = []
     applied: int | None = None
+    source_stage = -1
+    replays: tuple[int, ...] = ()
     for map_stage, segment in enumerate(segments):
-        plans.append(StagePlan("map", map_stage, tuple(segment), applied))
+        is_last = map_stage == len(segments) - 1
+        # Only a trailing global step's collect: its documents are the ones it read, less what `applied` removed.
+        writes_docs = is_last or len(segment) != 1 or segment[0] not in global_positions
+        plans.append(StagePlan("map", map_stage, tuple(segment), applied, source_stage, replays, writes_docs))
+        if writes_docs:
+            source_stage, replays = map_stage, ()
+        elif applied is not None:
+            replays = (*replays, applied)
         if segment and segment[-1] in global_positions:
             applied = segment[-1]
             plans.append(StagePlan("reduce", map_stage, (), applied))
@@ -131,6 +151,22 @@ class Reservoir:
         slot = self._rng.randrange(self.seen)
         if slot < self.size:
             self.items[slot] = doc
+
+
+class DocumentCounter:
+    """Stands in for a work-docs writer in a stage whose documents the next stage reads again instead."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def write(self, doc: Document) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        """Nothing to publish."""
+
+    def abort(self) -> None:
+        """Nothing to discard."""
 
 
 @dataclass
@@ -195,13 +231,21 @@ def run_map_shard(
         if should_stop():
             raise ShardStopped(f"shard {shard} stopped after reading {read_stats['docs']} documents")
 
-    if plan.map_stage == 0:
+    if plan.source_stage < 0:
         if split is None:
-            raise ValueError("the first map stage needs an input split")
+            raise ValueError(f"map stage {plan.map_stage} reads the input: it needs the shard's input split")
         # Checked by bytes read as well as by documents: input with no record in it must stop too.
         source: Iterator[Document] = read_split(split, reader_options, read_errors, check_stop)
     else:
-        source = read_jsonl_zst(layout.work_docs(plan.map_stage - 1, shard))
+        source = read_jsonl_zst(layout.work_docs(plan.source_stage, shard))
+    if plan.replays:
+        replayed = recipe.build()
+        for position in plan.replays:
+            step = replayed[position]
+            assert isinstance(step, GlobalStep)
+            step.bind_removed_sink(lambda doc: None)  # its own stage wrote and counted these removals
+            work = _shard_work(layout, step, position, shard, shard_count, job_id, index_root)
+            source = step.apply(source, work)
 
     def counted(docs: Iterator[Document]) -> Iterator[Document]:
         for doc in docs:
@@ -247,10 +291,13 @@ def run_map_shard(
         else:
             stream = chain(position, step, step.run(stream))
 
+    kept_writer: JsonlZstWriter | DocumentCounter
     if is_last:
         kept_writer = JsonlZstWriter(layout.kept(shard))
-    else:
+    elif plan.writes_docs:
         kept_writer = JsonlZstWriter(layout.work_docs(plan.map_stage, shard), level=ZSTD_LEVEL_INTERMEDIATE)
+    else:
+        kept_writer = DocumentCounter()
     kept_samples = Reservoir(SAMPLES_PER_SHARD, seed=zlib.crc32(f"{job_id}:{shard}:kept".encode()))
     # What the whole job kept, for global steps' commit to a persistent index (read back in run_commit).
     record_kept_ids = is_last and index_root is not None and bool(recipe.global_positions())
