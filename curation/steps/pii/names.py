@@ -28,9 +28,11 @@ first `max_chars` characters only; callers learn whether a text was cut (`NameRe
 
 from __future__ import annotations
 
+import importlib
 import importlib.resources
 import importlib.util
 import re
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -170,6 +172,8 @@ def _split_lines(value: str) -> list[tuple[int, str]]:
 # English: spaCy.
 
 _spacy_lock = threading.Lock()
+# Packages whose spaCy components need thinc's PyTorch support.
+_TORCH_PIPELINE_PACKAGES = ("spacy_transformers", "spacy_curated_transformers")
 _spacy_pipelines: dict[str, Language] = {}
 
 
@@ -192,7 +196,30 @@ def english_pipeline(model: str = DEFAULT_EN_MODEL) -> Language:
         return nlp
 
 
+def _import_spacy_without_torch() -> None:
+    """Import spaCy without letting its `thinc` import PyTorch, which costs ~1.3 s of CPU per process here.
+
+    `thinc.compat` imports torch if it can, only to offer PyTorch-backed layers; spaCy's CNN pipelines (every
+    `en_core_web_sm` version, the default) run on numpy and give the same entities without it (tested). A `None`
+    entry in `sys.modules` makes `import torch` raise ImportError for the duration of spaCy's import; the entry is
+    removed right after, so anything importing torch later in the process gets the real one. Where torch or thinc
+    is already imported, or a package that runs spaCy pipelines on torch (spacy-transformers,
+    spacy-curated-transformers) is installed, spaCy is imported as usual.
+    """
+    torch_pipelines = any(importlib.util.find_spec(name) for name in _TORCH_PIPELINE_PACKAGES)
+    if torch_pipelines or "thinc" in sys.modules or "torch" in sys.modules:
+        importlib.import_module("spacy")
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        importlib.import_module("spacy")
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+
+
 def _load_english(model: str) -> Language:
+    _import_spacy_without_torch()
     import spacy
 
     if not english_model_available(model):

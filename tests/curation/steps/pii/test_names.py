@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +114,39 @@ def test_name_language_follows_the_language_code_then_the_script(text: str, lang
 
 def test_names_false_skips_name_finders() -> None:
     assert find_pii("Barack Obama visited.", lang="en", names=False) == []
+
+
+_NAMES_IN_A_FRESH_PROCESS = """
+import json, sys
+if sys.argv[1] == "torch-first":
+    import torch  # spaCy then imports thinc with its PyTorch support, as before
+from curation.steps.pii import names
+texts = ["Barack Obama met Angela Merkel in Berlin.", "Contact Sarah Connor at 555-0100 or Jim O'Neill."]
+spans = names.find_english_names(texts)
+torch_loaded = "torch" in sys.modules
+import torch  # the real module must still import afterwards
+print(json.dumps({"spans": spans, "torch_loaded": torch_loaded, "torch_imports": hasattr(torch, "tensor")}))
+"""
+
+
+def _names_in_fresh_process(mode: str) -> dict[str, object]:
+    root = Path(__file__).resolve().parents[4]
+    done = subprocess.run(
+        [sys.executable, "-c", _NAMES_IN_A_FRESH_PROCESS, mode], cwd=root, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@needs_spacy_model
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch not installed")
+def test_spacy_loads_without_torch_and_finds_the_same_names() -> None:
+    # Given a fresh process that has not imported torch, when the English name finder loads spaCy,
+    without = _names_in_fresh_process("fresh")
+    # then torch was not imported for it, torch still imports afterwards,
+    assert without["torch_loaded"] is False
+    assert without["torch_imports"] is True
+    # and the names are those spaCy finds with thinc's PyTorch support loaded.
+    with_torch = _names_in_fresh_process("torch-first")
+    assert with_torch["torch_loaded"] is True
+    assert without["spans"] == with_torch["spans"]
+    assert without["spans"] != [[], []]
