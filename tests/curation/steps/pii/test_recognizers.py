@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
-from curation.steps.pii import find_pii
+from curation.steps.pii import find_pii, recognizers
 from curation.steps.pii.recognizers import (
     STRUCTURED_TYPES,
     card_valid,
@@ -201,3 +204,38 @@ def test_wrong_check_digit_ids_are_not_taken_for_cards() -> None:
 )
 def test_common_non_personal_strings_are_left_alone(text: str) -> None:
     assert find_pii(text, names=False) == [], text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Gates: a pattern runs only where something every match contains is present; the hits must not change.
+
+
+def test_the_ignorecase_oddities_are_every_non_ascii_character_re_matches_to_an_ascii_letter() -> None:
+    # Given every non-ASCII character, when re.IGNORECASE matches each against the ASCII letters,
+    every_non_ascii = "".join(map(chr, range(0x80, sys.maxunicode + 1)))
+    found = set(re.findall("[A-Za-z]", every_non_ascii, flags=re.IGNORECASE))
+    # then the gates' list of characters that lower() does not turn into those letters is exactly that set.
+    assert found == set(recognizers._IGNORECASE_ODDITIES)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("pa\u017f\u017fword = hunter2secret", "SECRET", "hunter2secret"),  # long s: re.I reads it as "s"
+        ("api\u212aey: abcdefgh1234", "SECRET", "abcdefgh1234"),  # Kelvin sign: re.I reads it as "k"
+        ("PASSWORD=abcdefgh12", "SECRET", "abcdefgh12"),
+        ("BEARER abcdefghijklmnopqrstuvwxyz", "SECRET", "abcdefghijklmnopqrstuvwxyz"),
+        ("加我Q\u0051：12345678", "QQ", "12345678"),
+        ("加V信 abc_12345", "WECHAT", "abc_12345"),
+        ("WeChat: wx_abc123", "WECHAT", "wx_abc123"),
+        ("电话0755 2345 6789", "PHONE", "0755 2345 6789"),
+        ("手机 138 1234 5678", "PHONE", "138 1234 5678"),
+        ("ip 2400:cb00:2048:1::c629:d7a2 seen", "IP", "2400:cb00:2048:1::c629:d7a2"),
+    ],
+)
+def test_gated_patterns_still_find_their_values_in_any_case(text: str, kind: str, value: str) -> None:
+    # Given a value written in a case or with a character the lower-cased gates must not miss,
+    # when the structured recognisers run,
+    spans = find_pii(text, names=False)
+    # then the value is found as before the gates.
+    assert [(span["type"], text[span["start"] : span["end"]]) for span in spans] == [(kind, value)]
