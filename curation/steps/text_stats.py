@@ -91,8 +91,10 @@ STOPWORDS["yue"] = STOPWORDS["wuu"] = STOPWORDS["zh"]
 @cache
 def terminal_punctuation() -> tuple[str, ...]:
     """Return every character with the Unicode Sentence_Terminal property (datatrove's TERMINAL_PUNCTUATION)."""
-    pattern = regex.compile(r"\p{Sentence_Terminal}")
-    return tuple(chr(code) for code in range(sys.maxunicode + 1) if pattern.match(chr(code)))
+    # One search over a string of every code point runs in C: ~0.1 s, against ~0.35 s for a match per character,
+    # paid by every process that filters.
+    every_character = "".join(map(chr, range(sys.maxunicode + 1)))
+    return tuple(regex.findall(r"\p{Sentence_Terminal}", every_character))
 
 
 # jieba's HMM pass (jieba/finalseg) splits a non-Han run into these pieces and what lies between them.
