@@ -26,7 +26,7 @@ never enters the index, and every `duplicate_of` of a later job names a document
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -117,18 +117,48 @@ class SubIndex:
         a retry rewrites the same files. The marker is written inside `guard()`, which may raise to stop the
         commit (the job was cancelled meanwhile): the files already written stay invisible.
         """
+        schemas = {name: table.schema for name, table in partitions.items()}
+        return self.publish_stream(job_id, manifest, docs.schema, schemas, [(docs, dict(partitions))], guard)
+
+    def publish_stream(
+        self,
+        job_id: int,
+        manifest: Mapping[str, Any],
+        docs_schema: pa.Schema,
+        partition_schemas: Mapping[str, pa.Schema],
+        batches: Iterable[tuple[pa.Table, Mapping[str, pa.Table]]],
+        guard: Callable[[], AbstractContextManager[None]] | None = None,
+    ) -> bool:
+        """Add a job's kept documents to the index from batches (a documents table and its partitions' rows, one
+        shard's at a time); return False when the job was already published.
+
+        Every file is streamed to a temporary name and renamed, and the marker is written last, inside `guard()`,
+        as in `publish`; memory holds one batch.
+        """
         if self.has_job(job_id):
             return False
         self.check_manifest(manifest)
         if self.manifest() is None:
             storage.write_json(storage.join(self.root, MANIFEST), dict(manifest))
-        files: dict[str, int] = {}
-        files[f"docs/{job_key(job_id)}.parquet"] = storage.write_parquet(self._docs_url(job_id), docs)
-        for partition, table in sorted(partitions.items()):
+        names = sorted(partition_schemas)
+        writers = {"docs": storage.ParquetStream(self._docs_url(job_id), docs_schema)}
+        for partition in names:
             url = self._partition_url(partition, job_id)
-            files[f"{partition}/{job_key(job_id)}.parquet"] = storage.write_parquet(url, table)
+            writers[partition] = storage.ParquetStream(url, partition_schemas[partition])
+        documents = 0
+        try:
+            for docs, partitions in batches:
+                writers["docs"].write(docs)
+                documents += docs.num_rows
+                for partition in names:
+                    writers[partition].write(partitions[partition])
+        except BaseException:
+            for writer in writers.values():
+                writer.abort()
+            raise
+        files = {f"{name}/{job_key(job_id)}.parquet": writer.close() for name, writer in writers.items()}
         with guard() if guard is not None else nullcontext():
-            storage.write_json(self._marker(job_id), {"job_id": job_id, "documents": docs.num_rows, "files": files})
+            storage.write_json(self._marker(job_id), {"job_id": job_id, "documents": documents, "files": files})
         return True
 
     def read_partition(self, partition: str, jobs: Sequence[int]) -> tuple[pa.Table, np.ndarray]:
@@ -147,9 +177,9 @@ class SubIndex:
         return pa.concat_tables(tables), np.concatenate(job_ids)
 
     def read_docs(self, job_id: int, rows: np.ndarray, columns: list[str] | None = None) -> pa.Table:
-        """Return the given rows of a committed job's documents table, in the order asked."""
-        table = storage.read_parquet(self._docs_url(job_id), columns=columns)
-        return table.take(pa.array(rows, type=pa.int64()))
+        """Return the given rows of a committed job's documents table, in the order asked (reading only the row
+        groups that hold them)."""
+        return storage.read_rows(self._docs_url(job_id), rows, columns)
 
     def job_info(self, job_id: int) -> dict[str, Any]:
         info: dict[str, Any] = storage.read_json(self._marker(job_id))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import fsspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
@@ -79,13 +80,98 @@ def write_parquet(url: str, table: pa.Table) -> int:
     Hashes and signatures (uint64 and fixed-size binary columns) are random bits: they are stored uncompressed and
     without dictionary encoding, which would only cost time; everything else is zstd-compressed.
     """
-    compression = {
-        field.name: "none" if pa.types.is_fixed_size_binary(field.type) or pa.types.is_uint64(field.type) else "zstd"
-        for field in table.schema
-    }
+    compression = parquet_compression(table.schema)
     return _write_atomically(
-        url, lambda handle: pq.write_table(table, handle, compression=compression or "zstd", use_dictionary=False)
+        url,
+        lambda handle: pq.write_table(
+            table, handle, compression=compression or "zstd", use_dictionary=False, row_group_size=ROW_GROUP_ROWS
+        ),
     )
+
+
+def parquet_compression(schema: pa.Schema) -> dict[str, str]:
+    """Per column: no compression for random bits (hashes, signatures), zstd for everything else."""
+    return {
+        field.name: "none" if pa.types.is_fixed_size_binary(field.type) or pa.types.is_uint64(field.type) else "zstd"
+        for field in schema
+    }
+
+
+class ParquetStream:
+    """Write a Parquet file table by table (one row group or more each), published by rename on `close()`.
+
+    Memory holds one table at a time, so a file of a whole job is written from one shard's rows after another.
+    The file exists (with no rows) even when nothing was written. Re-running with the same tables writes the same
+    bytes.
+    """
+
+    def __init__(self, url: str, schema: pa.Schema) -> None:
+        self.url = url
+        self._fs, path = filesystem(url)
+        self._path = path
+        self._temporary = f"{path}.tmp-{uuid.uuid4().hex}"
+        try:
+            self._handle = self._fs.open(self._temporary, "wb")
+        except FileNotFoundError:
+            self._fs.makedirs(posixpath.dirname(path), exist_ok=True)
+            self._handle = self._fs.open(self._temporary, "wb")
+        self._writer = pq.ParquetWriter(
+            self._handle, schema, compression=parquet_compression(schema), use_dictionary=False
+        )
+        self.size = 0
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+
+    def close(self) -> int:
+        """Finish the file, rename it into place, and return its size in bytes."""
+        self._writer.close()
+        self.size = int(self._handle.tell())
+        self._handle.close()
+        self._fs.mv(self._temporary, self._path)
+        return self.size
+
+    def abort(self) -> None:
+        """Discard what was written; the final name is left untouched."""
+        try:
+            self._writer.close()
+            self._handle.close()
+        finally:
+            if self._fs.exists(self._temporary):
+                self._fs.rm(self._temporary)
+
+
+# Rows per Parquet row group in the files read by position (sidecars, the index's documents): reading the rows of
+# a few documents reads only the row groups that hold them.
+ROW_GROUP_ROWS = 8192
+
+
+def read_rows(url: str, rows: np.ndarray, columns: list[str] | None = None) -> pa.Table:
+    """Return the given rows (0-based, any order, repeats allowed) of a Parquet file, in the order asked.
+
+    Only the row groups that hold them are read, so the memory and the bytes read follow the rows asked for, not
+    the file's size (with files written by `write_parquet` or `ParquetStream`: ROW_GROUP_ROWS rows a group).
+    """
+    fs, path = filesystem(url)
+    rows = np.asarray(rows, dtype=np.int64)
+    with fs.open(path, "rb") as handle:
+        parquet = pq.ParquetFile(handle)
+        metadata = parquet.metadata
+        sizes = np.array([metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        if len(rows) and (rows.min() < 0 or rows.max() >= starts[-1]):
+            raise IndexError(f"{url} has {starts[-1]} rows; asked for row {int(rows.max())}")
+        groups = np.unique(np.searchsorted(starts, rows, side="right") - 1) if len(rows) else np.zeros(0, np.int64)
+        table = parquet.read_row_groups(groups.tolist(), columns=columns) if len(groups) else (
+            parquet.schema_arrow.empty_table().select(columns) if columns else parquet.schema_arrow.empty_table())
+    # Row numbers within the groups read: each group's rows follow the previous group's.
+    read_starts = np.zeros(len(sizes) + 1, dtype=np.int64)
+    read_starts[groups + 1] = sizes[groups]
+    read_starts = np.cumsum(read_starts)
+    local = rows - starts[np.searchsorted(starts, rows, side="right") - 1]
+    local += read_starts[np.searchsorted(starts, rows, side="right") - 1]
+    return table.take(pa.array(local, type=pa.int64()))
 
 
 def read_parquet(url: str, columns: list[str] | None = None, filters: Any = None) -> pa.Table:

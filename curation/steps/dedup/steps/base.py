@@ -5,15 +5,22 @@ Both run in the job engine's three phases, plus a commit:
 
 - collect (per shard): pass documents through unchanged; write a sidecar `shard-NNNNN.parquet` to the step's work
   dir with, per document, its position in the shard, id, text length, quality signal, emptiness and key (exact:
-  a 128-bit hash; MinHash: the signature).
-- reduce (once): read every sidecar, find duplicate pairs within the job (equal hashes; MinHash: band candidates
-  verified against the threshold) and against the persistent index, cluster them (connected components), pick one
-  document to keep per cluster, and write `decisions/shard-NNNNN.parquet`, `clusters.parquet` (for the console)
-  and `summary.json`.
+  a 128-bit hash; MinHash: the signature and its band hashes, one column per band).
+- reduce, in two stages:
+  - partitions (any number of units, each on any worker): the key groups (MinHash: its bands; exact: 16 ranges
+    of the hash) are dealt round-robin to the units; a unit reads only its groups' key columns of every sidecar
+    and its groups' files of the persistent index, one group at a time, finds the candidate pairs (equal keys),
+    verifies them on the full keys of just those documents (MinHash: estimated similarity >= threshold) and
+    writes them to `reduce/pairs-PPPPP.parquet` and `reduce/index-PPPPP.parquet`;
+  - components (one unit): the connected components of the verified pairs, one kept document per cluster,
+    `decisions/shard-NNNNN.parquet` (only documents in clusters of two or more: the others are kept alone),
+    `clusters.parquet` (for the console) and `summary.json`. It holds the duplicates, never the whole job.
 - apply (per shard): drop what reduce decided, with the reason and the kept document's id in the signals.
-- commit (once, after every shard applied): publish the kept documents' keys to the persistent index.
+- commit (once, after every shard applied): publish the kept documents' keys to the persistent index, shard after
+  shard.
 
-Every phase rewrites the same files when re-run. Decisions depend on document ids, not on how the job was sharded.
+Every phase rewrites the same files when re-run. Decisions depend on document ids, not on how the job was sharded
+or how many partitions its reduce had.
 
 Which document a cluster keeps, in order: one already in the persistent index (the earliest job first); the highest
 quality signal (`signals["quality_score"]` by default, a float where higher is better; documents without it rank
@@ -25,9 +32,10 @@ included; 1 when it has no duplicate), or `exact_cluster_size` from `exact_dedup
 and, from `minhash_dedup`, `similarity` (estimated Jaccard similarity to the kept document). Documents whose
 canonical form is empty (no letter, digit or CJK character) are removed with reason `empty` and never clustered.
 
-Scale: reduce holds, for the whole job, 128 x 4 bytes of signature plus ~100 bytes per document, and reads the
-persistent index one band (or one exact-hash partition) at a time.
-
+Scale: no unit holds the whole job's signatures. A partition unit holds, for one key group at a time, 8 bytes of
+key and 8 of document reference per document (exact: per document of its hash range), plus the full keys of the
+documents in its candidate pairs; the components unit holds the documents in clusters (~600 bytes each); apply
+and commit hold one shard. See docs/architecture.md and bench/dedup_sizing.py.
 
 The steps themselves: `exact.py` (`exact_dedup`) and `minhash.py` (`minhash_dedup`) supply the keys; this module
 holds the phases they share.
@@ -38,7 +46,7 @@ from __future__ import annotations
 import math
 import re
 from abc import abstractmethod
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -48,7 +56,7 @@ import pyarrow as pa
 from curation.steps.base import GlobalStep, ShardWork
 from curation.steps.dedup import storage
 from curation.steps.dedup.index import SubIndex
-from curation.steps.dedup.lsh import clusters
+from curation.steps.dedup.lsh import ALL_PAIRS_BUCKET, clusters
 from curation.steps.dedup.normalize import has_tokens
 from curation.steps.document import Document, signals_of
 
@@ -71,6 +79,7 @@ ACTION_EMPTY = 2
 
 SIDECAR_PATTERN = "shard-{index:05d}.parquet"
 DECISIONS_DIR = "decisions"
+REDUCE_DIR = "reduce"
 CLUSTERS_FILE = "clusters.parquet"
 SUMMARY_FILE = "summary.json"
 
@@ -87,39 +96,6 @@ def sidecar_url(work_dir: str, shard_index: int) -> str:
 
 def decisions_url(work_dir: str, shard_index: int) -> str:
     return storage.join(work_dir, DECISIONS_DIR, SIDECAR_PATTERN.format(index=shard_index))
-
-
-@dataclass
-class Collected:
-    """Every shard's sidecar, concatenated in (shard, position) order."""
-
-    shard: np.ndarray  # int64
-    position: np.ndarray  # int64
-    ids: np.ndarray  # object (str)
-    length: np.ndarray  # int64
-    quality: np.ndarray  # float64, NaN when absent
-    empty: np.ndarray  # bool
-    keys: np.ndarray  # exact: (n, 2) uint64; MinHash: (n, num_perm) uint32
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-
-@dataclass
-class IndexNodes:
-    """Documents of earlier jobs that some document of this job duplicates, and the verified pairs."""
-
-    job: np.ndarray  # int64
-    row: np.ndarray  # int64
-    ids: np.ndarray  # object (str)
-    length: np.ndarray  # int64
-    quality: np.ndarray  # float64
-    keys: np.ndarray
-    edge_doc: np.ndarray  # index into Collected
-    edge_node: np.ndarray  # index into these nodes
-
-    def __len__(self) -> int:
-        return len(self.job)
 
 
 def merge_matches(
@@ -229,16 +205,6 @@ class Deduplicator(GlobalStep[P]):
         raise NotImplementedError
 
     @abstractmethod
-    def _job_edges(self, collected: Collected, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-        """Return duplicate edges among this job's non-empty documents, and counters for the summary."""
-        raise NotImplementedError
-
-    @abstractmethod
-    def _index_nodes(self, collected: Collected, index: SubIndex, jobs: Sequence[int]) -> IndexNodes | None:
-        """Return the earlier jobs' documents that this job's documents duplicate, read from `jobs`' files."""
-        raise NotImplementedError
-
-    @abstractmethod
     def _similarity(self, keys_a: np.ndarray, keys_b: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -257,11 +223,12 @@ class Deduplicator(GlobalStep[P]):
         signals[SIGNAL_CLUSTER_ID] = cluster_id
         signals[SIGNAL_CLUSTER_SIZE] = cluster_size
 
-    def _removed_signals(self, signals: dict[str, Any], decisions: dict[str, list[Any]], position: int) -> None:
-        signals[SIGNAL_DUPLICATE_OF] = decisions["duplicate_of"][position]
-        signals[SIGNAL_DUPLICATE_OF_JOB] = decisions["duplicate_of_job"][position]
-        signals[SIGNAL_CLUSTER_ID] = decisions["cluster_id"][position]
-        signals[SIGNAL_CLUSTER_SIZE] = decisions["cluster_size"][position]
+    def _removed_signals(self, signals: dict[str, Any], decisions: dict[str, list[Any]], row: int) -> None:
+        """Sign a removed document with its decision, row `row` of its shard's decisions."""
+        signals[SIGNAL_DUPLICATE_OF] = decisions["duplicate_of"][row]
+        signals[SIGNAL_DUPLICATE_OF_JOB] = decisions["duplicate_of_job"][row]
+        signals[SIGNAL_CLUSTER_ID] = decisions["cluster_id"][row]
+        signals[SIGNAL_CLUSTER_SIZE] = decisions["cluster_size"][row]
 
     # --- collect ---------------------------------------------------------------------------------------------
 
@@ -339,65 +306,242 @@ class Deduplicator(GlobalStep[P]):
         signal: str = self.params.quality_signal
         return signal
 
-    # --- reduce ----------------------------------------------------------------------------------------------
+    # --- reduce: partitions, then components -----------------------------------------------------------------
 
-    def _load_collected(self, work_dir: str, shard_count: int) -> Collected:
-        tables = []
-        for shard in range(shard_count):
-            url = sidecar_url(work_dir, shard)
+    @abstractmethod
+    def _groups(self) -> list[str]:
+        """The key groups of this step, each a bucket space of its own and a partition of the persistent index."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def _group_keys(self, table: pa.Table, group: str) -> tuple[list[np.ndarray], np.ndarray]:
+        """Return a group's uint64 key columns for a sidecar's rows, and which rows belong to the group."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def _group_columns(self, group: str) -> list[str]:
+        """The sidecar columns `_group_keys` reads for `group`."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def _index_group_keys(self, table: pa.Table) -> list[np.ndarray]:
+        """Return the key columns of an index partition's rows (as `_group_keys` gives them for documents)."""
+        raise NotImplementedError
+
+    # Index entries compared per shared bucket (the earliest jobs first), and whether a candidate pair must be
+    # verified on the full keys (MinHash) or is a duplicate by its key alone (exact).
+    _index_limit: ClassVar[int] = INDEX_CANDIDATES_PER_BUCKET
+    _verify_candidates: ClassVar[bool] = True
+
+    @abstractmethod
+    def _verify(self, keys_a: np.ndarray, keys_b: np.ndarray) -> np.ndarray:
+        """Return, per row pair, whether the two documents are duplicates."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def _fetch_columns(self) -> list[str]:
+        """The sidecar columns `_keys_from_table` reads."""
+        raise NotImplementedError
+
+    def _index_keys(self, index: SubIndex, job: int, rows: np.ndarray) -> np.ndarray | None:
+        """Return the keys of an earlier job's documents, or None when the index keeps none (exact)."""
+        return None
+
+    def _pair_counters(self, candidates: int, verified: int) -> dict[str, int]:
+        return {}
+
+    def _index_jobs(self, index: SubIndex | None, work: ShardWork) -> list[int]:
+        # Earlier jobs only: after this job's own commit, a re-run of reduce must not find the job in the index.
+        jobs = [job for job in index.committed_jobs() if job != work.job_id] if index is not None else []
+        if index is not None and jobs:
+            index.check_manifest(self._manifest())
+        return jobs
+
+    def _sidecars(self, work: ShardWork) -> list[str]:
+        urls = [sidecar_url(work.work_dir, shard) for shard in range(work.shard_count)]
+        for shard, url in enumerate(urls):
             if not storage.exists(url):
                 raise FileNotFoundError(f"{self.name}: shard {shard} has not been collected ({url} is missing)")
-            tables.append(storage.read_parquet(url))
-        table = pa.concat_tables(tables) if tables else self._sidecar_schema().empty_table()
-        return Collected(
-            shard=np.repeat(np.arange(shard_count, dtype=np.int64), [t.num_rows for t in tables]),
-            position=table.column("position").to_numpy(),
-            ids=np.array(table.column("id").to_pylist(), dtype=object),
-            length=table.column("length").to_numpy(),
-            quality=table.column("quality").to_numpy(zero_copy_only=False),
-            empty=table.column("empty").to_numpy(zero_copy_only=False).astype(bool),
-            keys=self._keys_from_table(table),
+        return urls
+
+    def _fetch(self, work: ShardWork, refs: np.ndarray, columns: list[str]) -> pa.Table:
+        """Read the sidecar rows of documents `refs` (sorted, unique), shard by shard, in that order."""
+        shards = refs >> REF_SHIFT
+        tables = []
+        for shard in np.unique(shards).tolist():
+            positions = refs[shards == shard] & REF_MASK
+            tables.append(storage.read_rows(sidecar_url(work.work_dir, shard), positions, columns))
+        if not tables:
+            return self._sidecar_schema().empty_table().select(columns)
+        return pa.concat_tables(tables)
+
+    def _bucket_pairs(self, work: ShardWork, refs: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
+        """Return the candidate pairs (left ref < right ref) among documents with equal keys, as (n, 2) int64.
+
+        A bucket of up to ALL_PAIRS_BUCKET members gives all its pairs; a larger one a star around its first member
+        in canonical order (id, shard, position) and a chain through the others, so the pairs, like every
+        decision, follow ids and not how the job was sharded or partitioned.
+        """
+        if len(refs) < 2:
+            return np.zeros((0, 2), dtype=np.int64)
+        order = np.lexsort((refs, *reversed(keys)))
+        same = np.ones(len(order), dtype=bool)
+        same[0] = False
+        for key in keys:
+            column = key[order]
+            same[1:] &= column[1:] == column[:-1]
+        boundaries = np.flatnonzero(np.concatenate([~same, [True]]))
+        sizes = np.diff(boundaries)
+        firsts = boundaries[:-1]
+        left: list[np.ndarray] = []
+        right: list[np.ndarray] = []
+        for size in np.unique(sizes[(sizes >= 2) & (sizes <= ALL_PAIRS_BUCKET)]).tolist():
+            starts = firsts[sizes == size]
+            i, j = np.triu_indices(size, k=1)
+            left.append(refs[order[(starts[:, None] + i[None, :]).ravel()]])
+            right.append(refs[order[(starts[:, None] + j[None, :]).ravel()]])
+        big = np.flatnonzero(sizes > ALL_PAIRS_BUCKET)
+        if len(big):
+            members_of = [refs[order[firsts[b] : firsts[b] + sizes[b]]] for b in big.tolist()]
+            members_all = np.unique(np.concatenate(members_of))
+            ids = np.array(self._fetch(work, members_all, ["id"]).column("id").to_pylist(), dtype=object)
+            for in_ref_order in members_of:
+                members = in_ref_order
+                if self._verify_candidates:
+                    member_ids = ids[np.searchsorted(members_all, members)]
+                    # Members come in ref order, so a stable sort by id gives (id, shard, position) order.
+                    members = members[sorted(range(len(members)), key=member_ids.__getitem__)]
+                left.append(np.full(len(members) - 1, members[0]))
+                right.append(members[1:])
+                left.append(members[1:-1])
+                right.append(members[2:])
+        if not left:
+            return np.zeros((0, 2), dtype=np.int64)
+        a, b = np.concatenate(left), np.concatenate(right)
+        return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1).astype(np.int64)
+
+    def reduce_partition(self, work: ShardWork, partition: int, partitions: int) -> dict[str, Any]:
+        """Find the candidate pairs of one partition of the key groups, within the job and against the index.
+
+        Reads only the partition's key columns of every sidecar, one group at a time, the partition's files of
+        the persistent index, and the full keys of the documents in candidate pairs. Writes
+        `reduce/pairs-PPPPP.parquet` (every candidate pair, and whether it verified) and
+        `reduce/index-PPPPP.parquet` (verified matches with earlier jobs' documents). Re-running rewrites the same
+        files; the index is only read.
+        """
+        if not 0 <= partition < partitions:
+            raise ValueError(f"partition {partition} is not one of {partitions}")
+        index = self._index(work)
+        self._prepare(index)
+        index_jobs = self._index_jobs(index, work)
+        urls = self._sidecars(work)
+        groups = self._groups()[partition::partitions]
+        pairs: list[np.ndarray] = []
+        index_doc: list[np.ndarray] = []
+        index_job: list[np.ndarray] = []
+        index_row: list[np.ndarray] = []
+        for group in groups:
+            refs_parts: list[np.ndarray] = []
+            key_parts: list[list[np.ndarray]] = []
+            for shard, url in enumerate(urls):
+                table = storage.read_parquet(url, columns=["empty", *self._group_columns(group)])
+                keys, member = self._group_keys(table, group)
+                member &= ~table.column("empty").to_numpy(zero_copy_only=False).astype(bool)
+                rows = np.flatnonzero(member)
+                refs_parts.append((np.int64(shard) << REF_SHIFT) | rows.astype(np.int64))
+                key_parts.append([key[rows] for key in keys])
+            refs = np.concatenate(refs_parts) if refs_parts else np.zeros(0, dtype=np.int64)
+            keys = [np.concatenate(columns) for columns in zip(*key_parts, strict=True)] if key_parts else []
+            pairs.append(self._bucket_pairs(work, refs, keys))
+            if index is not None and index_jobs and len(refs):
+                table, row_jobs = index.read_partition(group, index_jobs)
+                if table.num_rows:
+                    index_rows = table.column("row").to_numpy().astype(np.int64)
+                    query, entry = merge_matches(
+                        self._index_group_keys(table), keys, row_jobs * (1 << 32) + index_rows, limit=self._index_limit
+                    )
+                    index_doc.append(refs[query])
+                    index_job.append(row_jobs[entry])
+                    index_row.append(index_rows[entry])
+        candidates = _unique_rows(np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64))
+        verified = self._verify_pairs(work, candidates)
+        matches = _unique_rows(np.stack([np.concatenate(column) if column else np.zeros(0, dtype=np.int64)
+                                         for column in (index_doc, index_job, index_row)], axis=1))
+        matches = matches[self._verify_matches(work, index, matches)] if len(matches) else matches
+        storage.write_parquet(
+            reduce_url(work.work_dir, "pairs", partition),
+            pa.table({"left": pa.array(candidates[:, 0]), "right": pa.array(candidates[:, 1]),
+                      "verified": pa.array(verified)}),
         )
+        storage.write_parquet(
+            reduce_url(work.work_dir, "index", partition),
+            pa.table({"doc": pa.array(matches[:, 0]), "job": pa.array(matches[:, 1]), "row": pa.array(matches[:, 2])}),
+        )
+        return {"partition": partition, "groups": len(groups), "candidate_pairs": len(candidates),
+                "verified_pairs": int(verified.sum()), "index_matches": len(matches)}
 
-    def reduce(self, work: ShardWork) -> dict[str, Any]:
-        """Cluster duplicates over all shards (and the index); write decisions, clusters and a summary.
+    def _verify_pairs(self, work: ShardWork, pairs: np.ndarray) -> np.ndarray:
+        if not self._verify_candidates or len(pairs) == 0:
+            return np.ones(len(pairs), dtype=bool)
+        refs = np.unique(pairs)
+        keys = self._keys_from_table(self._fetch(work, refs, self._fetch_columns()))
+        return self._verify(keys[np.searchsorted(refs, pairs[:, 0])], keys[np.searchsorted(refs, pairs[:, 1])])
 
-        Re-running rewrites identical files. Reads the persistent index but never changes it.
+    def _verify_matches(self, work: ShardWork, index: SubIndex | None, matches: np.ndarray) -> np.ndarray:
+        """Return which (doc, job, row) matches with earlier jobs' documents are duplicates."""
+        if not self._verify_candidates or index is None:
+            return np.ones(len(matches), dtype=bool)
+        refs = np.unique(matches[:, 0])
+        mine = self._keys_from_table(self._fetch(work, refs, self._fetch_columns()))
+        verified = np.zeros(len(matches), dtype=bool)
+        for job in np.unique(matches[:, 1]).tolist():
+            selected = np.flatnonzero(matches[:, 1] == job)
+            theirs = self._index_keys(index, job, matches[selected, 2])
+            assert theirs is not None
+            verified[selected] = self._verify(mine[np.searchsorted(refs, matches[selected, 0])], theirs)
+        return verified
+
+    def reduce_merge(self, work: ShardWork, partitions: int) -> dict[str, Any]:
+        """Cluster the verified pairs of every partition; write decisions, clusters and a summary.
+
+        Holds the documents in clusters of two or more (and the earlier jobs' documents they duplicate), never
+        the whole job: a document no pair touches is kept, and apply knows that from its absence. Re-running
+        rewrites identical files; the index is only read.
         """
         index = self._index(work)
         self._prepare(index)
-        collected = self._load_collected(work.work_dir, work.shard_count)
-        count = len(collected)
-        rank = canonical_rank(collected)
-        left, right, counters = self._job_edges(collected, rank)
-        nodes = None
-        # Earlier jobs only: after this job's own commit, a re-run of reduce must not find the job in the index.
-        index_jobs = [job for job in index.committed_jobs() if job != work.job_id] if index is not None else []
-        if index is not None and index_jobs:
-            index.check_manifest(self._manifest())
-            nodes = self._index_nodes(collected, index, index_jobs)
-        node_count = len(nodes) if nodes is not None else 0
-        if nodes is not None and node_count:
-            left = np.concatenate([left, nodes.edge_doc])
-            right = np.concatenate([right, count + nodes.edge_node])
+        index_jobs = self._index_jobs(index, work)
+        pair_tables = [storage.read_parquet(reduce_url(work.work_dir, "pairs", p)) for p in range(partitions)]
+        match_tables = [storage.read_parquet(reduce_url(work.work_dir, "index", p)) for p in range(partitions)]
+        candidates = _unique_rows(np.stack([
+            np.concatenate([t.column(name).to_numpy() for t in pair_tables]).astype(np.int64)
+            for name in ("left", "right", "verified")], axis=1))
+        edges = candidates[candidates[:, 2] == 1, :2]
+        counters = self._pair_counters(len(candidates), len(edges))
+        matches = _unique_rows(np.stack([
+            np.concatenate([t.column(name).to_numpy() for t in match_tables]).astype(np.int64)
+            for name in ("doc", "job", "row")], axis=1))
+
+        # Nodes: this job's documents in (shard, position) order, then earlier jobs' in (job, row) order.
+        refs = np.unique(np.concatenate([edges.ravel(), matches[:, 0]]))
+        count = len(refs)
+        mine = self._fetch(work, refs, ["id", "length", "quality", *self._fetch_columns()])
+        nodes = _index_nodes(index, matches, refs, self._keys_from_table(mine), self._index_keys)
+        node_count = len(nodes.job)
+        left = np.concatenate([np.searchsorted(refs, edges[:, 0]), np.searchsorted(refs, matches[:, 0])])
+        right = np.concatenate([np.searchsorted(refs, edges[:, 1]), count + nodes.edge_node])
         labels = clusters(count + node_count, left, right)
 
-        # Node attributes: this job's documents first, then the earlier jobs' documents they duplicate.
-        def joined(mine: np.ndarray, theirs: np.ndarray | None) -> np.ndarray:
-            return np.concatenate([mine, theirs]) if theirs is not None and node_count else mine
-
-        ids = joined(collected.ids, nodes.ids if nodes else None)
-        jobs = joined(np.full(count, work.job_id, dtype=np.int64), nodes.job if nodes else None)
-        quality = joined(collected.quality, nodes.quality if nodes else None)
-        length = joined(collected.length, nodes.length if nodes else None)
-        keys = joined(collected.keys, nodes.keys if nodes else None)
+        my_ids = np.array(mine.column("id").to_pylist(), dtype=object)
+        ids = np.concatenate([my_ids, nodes.ids])
+        jobs = np.concatenate([np.full(count, work.job_id, dtype=np.int64), nodes.job])
+        quality = np.concatenate([mine.column("quality").to_numpy(zero_copy_only=False), nodes.quality])
+        length = np.concatenate([mine.column("length").to_numpy(), nodes.length])
+        keys = np.concatenate([self._keys_from_table(mine), nodes.keys]) if node_count else self._keys_from_table(mine)
         from_index = np.concatenate([np.zeros(count, dtype=bool), np.ones(node_count, dtype=bool)])
         # Last tiebreak: this job's documents by (id, shard, position), earlier jobs' by (id, job, row). The two
         # never compete, since an earlier job's document always wins.
-        tiebreak = rank
-        if nodes is not None and node_count:
-            node_order = np.lexsort((nodes.row, nodes.job, nodes.ids.astype(str)))
-            tiebreak = np.concatenate([rank, np.argsort(node_order).astype(np.int64)])
+        tiebreak = np.concatenate([_order_rank(my_ids), _order_rank(nodes.ids)])
         quality_key = np.where(np.isnan(quality), -np.inf, quality)
         # The kept member of each cluster sorts first: index documents (earliest job), quality, length, id.
         order = np.lexsort((tiebreak, -length, -quality_key, jobs, ~from_index, labels))
@@ -408,68 +552,82 @@ class Deduplicator(GlobalStep[P]):
         kept_node[sorted_labels[firsts]] = order[firsts]
         sizes = np.bincount(labels, minlength=len(kept_node)) if len(labels) else np.zeros(0, dtype=np.int64)
 
-        mine = np.arange(count)
         my_kept = kept_node[labels[:count]] if count else np.zeros(0, dtype=np.int64)
-        action = np.where(collected.empty, ACTION_EMPTY, np.where(my_kept == mine, ACTION_KEEP, ACTION_DUPLICATE))
-        duplicate = action == ACTION_DUPLICATE
+        duplicate = my_kept != np.arange(count)
         similarity = np.full(count, np.nan, dtype=np.float32)
         if duplicate.any():
-            similarity[duplicate] = self._similarity(collected.keys[duplicate], keys[my_kept[duplicate]])
+            similarity[duplicate] = self._similarity(keys[:count][duplicate], keys[my_kept[duplicate]])
         cluster_size = sizes[labels[:count]] if count else np.zeros(0, dtype=np.int64)
+        self._write_decisions(work, refs, my_ids, duplicate, my_kept, ids, jobs, similarity, cluster_size)
+        self._write_clusters(work, refs, labels, kept_node, sizes, ids, jobs, keys, from_index, order)
 
-        self._write_decisions(work, collected, action, my_kept, ids, jobs, similarity, cluster_size)
-        self._write_clusters(work, collected, labels, kept_node, sizes, ids, jobs, keys, from_index, order)
-
-        nonempty_labels = np.unique(labels[:count][~collected.empty])
-        histogram: dict[str, int] = {}
-        if len(nonempty_labels):
-            size_values, size_counts = np.unique(sizes[nonempty_labels], return_counts=True)
-            histogram = {str(int(s)): int(c) for s, c in zip(size_values, size_counts, strict=True)}
-        against_index = duplicate & from_index[my_kept] if count else np.zeros(0, dtype=bool)
+        docs, empty = self._shard_counts(work)
+        histogram: dict[int, int] = {}
+        if count:
+            size_values, size_counts = np.unique(sizes[np.unique(labels[:count])], return_counts=True)
+            histogram = {int(s): int(c) for s, c in zip(size_values, size_counts, strict=True)}
+        if docs - empty - count > 0:
+            histogram[1] = docs - empty - count
+        duplicates = int(duplicate.sum())
         summary: dict[str, Any] = {
             "step": self.name,
             "job_id": work.job_id,
-            "docs": count,
-            "empty": int(collected.empty.sum()),
-            "kept": int((action == ACTION_KEEP).sum()),
-            "duplicates": int(duplicate.sum()),
-            "duplicates_of_earlier_jobs": int(against_index.sum()),
-            "clusters": int(sum(c for s, c in histogram.items() if int(s) > 1)),
-            "largest_cluster": max((int(s) for s in histogram), default=0),
-            "cluster_size_histogram": histogram,
+            "docs": docs,
+            "empty": empty,
+            "kept": docs - empty - duplicates,
+            "duplicates": duplicates,
+            "duplicates_of_earlier_jobs": int((duplicate & from_index[my_kept]).sum()) if count else 0,
+            "clusters": sum(c for s, c in histogram.items() if s > 1),
+            "largest_cluster": max(histogram, default=0),
+            "cluster_size_histogram": {str(s): histogram[s] for s in sorted(histogram)},
             "index_jobs": index_jobs,
             **counters,
         }
         storage.write_json(storage.join(work.work_dir, SUMMARY_FILE), summary)
         return summary
 
+    def reduce(self, work: ShardWork) -> dict[str, Any]:
+        """Run the whole reduce in this process: one partition, then the components. Re-running is safe."""
+        self.reduce_partition(work, 0, 1)
+        return self.reduce_merge(work, 1)
+
+    def _shard_counts(self, work: ShardWork) -> tuple[int, int]:
+        """Return the job's documents and empty documents (reading one bit-packed column per shard)."""
+        docs = empty = 0
+        for url in self._sidecars(work):
+            column = storage.read_parquet(url, columns=["empty"]).column("empty")
+            docs += len(column)
+            empty += int(column.to_numpy(zero_copy_only=False).sum())
+        return docs, empty
+
     def _write_decisions(
         self,
         work: ShardWork,
-        collected: Collected,
-        action: np.ndarray,
+        refs: np.ndarray,
+        my_ids: np.ndarray,
+        duplicate: np.ndarray,
         kept: np.ndarray,
         ids: np.ndarray,
         jobs: np.ndarray,
         similarity: np.ndarray,
         cluster_size: np.ndarray,
     ) -> None:
-        empty = action == ACTION_EMPTY
-        not_duplicate = action != ACTION_DUPLICATE
+        """Write, per shard, the decisions about its documents in clusters of two or more (the others are kept
+        alone, or empty)."""
+        shards = refs >> REF_SHIFT
         for shard in range(work.shard_count):
-            rows = np.flatnonzero(collected.shard == shard)
+            rows = np.flatnonzero(shards == shard)
+            keep = ~duplicate[rows]
             table = pa.table(
                 {
-                    "position": pa.array(collected.position[rows]),
-                    "id": pa.array(collected.ids[rows].tolist(), type=pa.string()),
-                    "action": pa.array(action[rows].astype(np.int8)),
-                    "duplicate_of": pa.array(
-                        ids[kept[rows]].tolist(), type=pa.string(), mask=not_duplicate[rows]
-                    ),
-                    "duplicate_of_job": pa.array(jobs[kept[rows]], mask=not_duplicate[rows]),
-                    "similarity": pa.array(similarity[rows], mask=not_duplicate[rows]),
-                    "cluster_id": pa.array(ids[kept[rows]].tolist(), type=pa.string(), mask=empty[rows]),
-                    "cluster_size": pa.array(cluster_size[rows].astype(np.int32), mask=empty[rows]),
+                    "position": pa.array(refs[rows] & REF_MASK),
+                    "id": pa.array(my_ids[rows].tolist(), type=pa.string()),
+                    "action": pa.array(np.where(keep, ACTION_KEEP, ACTION_DUPLICATE).astype(np.int8)),
+                    "duplicate_of": pa.array(ids[kept[rows]].tolist(), type=pa.string(), mask=keep),
+                    "duplicate_of_job": pa.array(jobs[kept[rows]], mask=keep),
+                    "similarity": pa.array(similarity[rows], mask=keep),
+                    "cluster_id": pa.array(ids[kept[rows]].tolist(), type=pa.string()),
+                    "cluster_size": pa.array(cluster_size[rows].astype(np.int32)),
                 }
             )
             storage.write_parquet(decisions_url(work.work_dir, shard), table)
@@ -477,7 +635,7 @@ class Deduplicator(GlobalStep[P]):
     def _write_clusters(
         self,
         work: ShardWork,
-        collected: Collected,
+        refs: np.ndarray,
         labels: np.ndarray,
         kept_node: np.ndarray,
         sizes: np.ndarray,
@@ -488,7 +646,7 @@ class Deduplicator(GlobalStep[P]):
         order: np.ndarray,
     ) -> None:
         """Write every member of every cluster of two or more, kept member first, for the console."""
-        count = len(collected)
+        count = len(refs)
         members = order[sizes[labels[order]] > 1] if len(order) else order
         kept = kept_node[labels[members]]
         similarity = np.ones(len(members), dtype=np.float32)
@@ -497,9 +655,9 @@ class Deduplicator(GlobalStep[P]):
             similarity[others] = self._similarity(keys[members[others]], keys[kept[others]])
         local = members < count
         shard = np.full(len(members), -1, dtype=np.int64)
-        shard[local] = collected.shard[members[local]]
+        shard[local] = refs[members[local]] >> REF_SHIFT
         position = np.full(len(members), -1, dtype=np.int64)
-        position[local] = collected.position[members[local]]
+        position[local] = refs[members[local]] & REF_MASK
         table = pa.table(
             {
                 "cluster_id": pa.array(ids[kept].tolist(), type=pa.string()),
@@ -519,11 +677,20 @@ class Deduplicator(GlobalStep[P]):
 
     def apply(self, docs: Iterator[Document], work: ShardWork) -> Iterator[Document]:
         """Yield the documents reduce kept (with cluster signals); drop the others with their reason."""
+        sidecar = storage.read_parquet(sidecar_url(work.work_dir, work.shard_index), columns=["id", "empty"])
+        ids = sidecar.column("id").to_pylist()
+        count = len(ids)
+        actions = np.where(sidecar.column("empty").to_numpy(zero_copy_only=False), ACTION_EMPTY, ACTION_KEEP).tolist()
+        cluster_ids = list(ids)
+        sizes = [1] * count
         table = storage.read_parquet(decisions_url(work.work_dir, work.shard_index))
         columns = {name: table.column(name).to_pylist() for name in table.column_names}
-        ids, actions = columns["id"], columns["action"]
-        cluster_ids, sizes = columns["cluster_id"], columns["cluster_size"]
-        count = len(ids)
+        decided: dict[int, int] = {}
+        for row, position in enumerate(columns["position"]):
+            decided[position] = row
+            actions[position] = columns["action"][row]
+            cluster_ids[position] = columns["cluster_id"][row]
+            sizes[position] = columns["cluster_size"][row]
         kept_signals = self._kept_signals
         docs_in = 0
         for position, doc in enumerate(docs):
@@ -547,7 +714,7 @@ class Deduplicator(GlobalStep[P]):
                 kept_signals(signals, cluster_ids[position], sizes[position])
                 yield self.keep(doc)
             elif action == ACTION_DUPLICATE:
-                self._removed_signals(signals_of(doc), columns, position)
+                self._removed_signals(signals_of(doc), columns, decided[position])
                 self.drop(doc, self.reason)
             else:
                 self.drop(doc, REASON_EMPTY)
@@ -558,123 +725,139 @@ class Deduplicator(GlobalStep[P]):
 
     # --- commit ----------------------------------------------------------------------------------------------
 
-    def commit(self, work: ShardWork, job_kept_ids: Collection[str] | None = None) -> None:
+    def commit(
+        self,
+        work: ShardWork,
+        job_kept_ids: Collection[str] | None = None,
+        kept_ids_of_shard: Callable[[int], Collection[str]] | None = None,
+    ) -> None:
         """Publish this job's kept documents to the persistent index; a no-op without one, or when done before.
 
-        With `job_kept_ids`, only documents the whole job kept are published: one that a later step removed
-        (MinHash after exact, PII, the classifier) is not what later jobs should be deduplicated against.
+        With `job_kept_ids` (all of them) or `kept_ids_of_shard` (one shard's at a time), only documents the whole
+        job kept are published: one that a later step removed (MinHash after exact, PII, the classifier) is not
+        what later jobs should be deduplicated against. Streams shard by shard: memory holds one shard's keys.
         """
         index = self._index(work)
         if index is None or index.has_job(work.job_id):
             return
         self._prepare(index)
-        tables = [storage.read_parquet(sidecar_url(work.work_dir, shard)) for shard in range(work.shard_count)]
-        sidecars = pa.concat_tables(tables) if tables else self._sidecar_schema().empty_table()
-        actions = [
-            storage.read_parquet(decisions_url(work.work_dir, shard), columns=["action"]).column("action")
-            for shard in range(work.shard_count)
-        ]
-        action = (
-            np.concatenate([column.to_numpy() for column in actions]) if actions else np.zeros(0, dtype=np.int8)
-        )
-        all_ids = sidecars.column("id").to_pylist()
-        keep = action == ACTION_KEEP
-        if job_kept_ids is not None:
-            keep &= np.fromiter((doc_id in job_kept_ids for doc_id in all_ids), dtype=bool, count=len(all_ids))
-        kept = np.flatnonzero(keep)  # in (shard, position) order: the same on every re-run
-        # Rows are selected in numpy, not with Arrow's `take`: the first Arrow compute call in a process builds
-        # its function registry (~50 ms), more than this whole commit otherwise costs.
-        keys = self._keys_from_table(sidecars)[kept]
-        ids = np.array(all_ids, dtype=object)[kept]
-        rows = np.arange(len(kept), dtype=np.int64)
-        docs = pa.table(
+        no_rows = np.zeros(0, dtype=np.int64)
+        schemas = (self._index_docs(self._no_keys(), no_rows, self._sidecar_schema().empty_table(), no_rows).schema,
+                   {name: table.schema for name, table in self._partitions(self._no_keys(), no_rows).items()})
+
+        def batches() -> Iterator[tuple[pa.Table, dict[str, pa.Table]]]:
+            first_row = 0
+            for shard in range(work.shard_count):
+                sidecar = storage.read_parquet(sidecar_url(work.work_dir, shard))
+                decided = storage.read_parquet(decisions_url(work.work_dir, shard), columns=["position", "action"])
+                keep = ~sidecar.column("empty").to_numpy(zero_copy_only=False).astype(bool)
+                positions = decided.column("position").to_numpy()
+                keep[positions[decided.column("action").to_numpy() == ACTION_DUPLICATE]] = False
+                kept_ids = job_kept_ids if kept_ids_of_shard is None else kept_ids_of_shard(shard)
+                if kept_ids is not None:
+                    ids = sidecar.column("id").to_pylist()
+                    keep &= np.fromiter((doc_id in kept_ids for doc_id in ids), dtype=bool, count=len(ids))
+                kept = np.flatnonzero(keep)  # in (shard, position) order: the same on every re-run
+                # Rows are selected in numpy, not with Arrow's `take`: the first Arrow compute call in a process
+                # builds its function registry (~50 ms), more than a small commit otherwise costs.
+                keys = self._keys_from_table(sidecar)[kept]
+                rows = np.arange(first_row, first_row + len(kept), dtype=np.int64)
+                first_row += len(kept)
+                yield self._index_docs(keys, rows, sidecar, kept), self._partitions(keys, rows)
+
+        index.publish_stream(work.job_id, self._manifest(), schemas[0], schemas[1], batches(), guard=work.commit_guard)
+
+    def _index_docs(self, keys: np.ndarray, rows: np.ndarray, sidecar: pa.Table, kept: np.ndarray) -> pa.Table:
+        ids = np.array(sidecar.column("id").to_pylist(), dtype=object)[kept]
+        return pa.table(
             {
-                "row": pa.array(rows),
+                "row": pa.array(rows, type=pa.int64()),
                 "id": pa.array(ids.tolist(), type=pa.string()),
-                "length": pa.array(sidecars.column("length").to_numpy()[kept]),
-                "quality": pa.array(sidecars.column("quality").to_numpy()[kept]),
+                "length": pa.array(sidecar.column("length").to_numpy()[kept], type=pa.int64()),
+                "quality": pa.array(sidecar.column("quality").to_numpy(zero_copy_only=False)[kept],
+                                    type=pa.float64()),
                 **self._index_doc_columns(keys),
             }
         )
-        index.publish(work.job_id, self._manifest(), docs, self._partitions(keys, rows), guard=work.commit_guard)
 
     def _index_doc_columns(self, keys: np.ndarray) -> dict[str, pa.Array]:
         return {}
 
 
-def canonical_rank(collected: Collected) -> np.ndarray:
-    """Return each document's rank in (id, shard, position) order: decisions follow ids, not sharding."""
-    ids = collected.ids.tolist()
-    # Documents come in (shard, position) order, so a stable sort by id is the (id, shard, position) order.
+REF_SHIFT = np.int64(32)
+REF_MASK = np.int64((1 << 32) - 1)
+
+
+def reduce_url(work_dir: str, kind: str, partition: int) -> str:
+    return storage.join(work_dir, REDUCE_DIR, f"{kind}-{partition:05d}.parquet")
+
+
+def _unique_rows(rows: np.ndarray) -> np.ndarray:
+    """Return the distinct rows of an (n, k) int64 array, sorted."""
+    if len(rows) == 0:
+        return rows.reshape(0, rows.shape[1] if rows.ndim == 2 else 0).astype(np.int64)
+    order = np.lexsort(tuple(rows[:, column] for column in reversed(range(rows.shape[1]))))
+    ordered = rows[order]
+    distinct = np.ones(len(ordered), dtype=bool)
+    distinct[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    return ordered[distinct]
+
+
+def _order_rank(ids: np.ndarray) -> np.ndarray:
+    """Return each element's rank in a stable sort by id (ties keep their order)."""
     order = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
     rank = np.empty(len(ids), dtype=np.int64)
     rank[order] = np.arange(len(ids), dtype=np.int64)
     return rank
 
 
-def star_edges(keys: Sequence[np.ndarray], members: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Link every member to the first (in canonical order) member with the same key."""
-    if len(members) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    order = np.lexsort((rank[members], *[key[members] for key in reversed(keys)]))
-    sorted_members = members[order]
-    same = np.ones(len(order), dtype=bool)
-    same[0] = False
-    for key in keys:
-        column = key[sorted_members]
-        same[1:] &= column[1:] == column[:-1]
-    group_start = np.maximum.accumulate(np.where(~same, np.arange(len(order)), 0))
-    return sorted_members[group_start[same]], sorted_members[same]
-def build_index_nodes(
-    index: SubIndex,
-    edge_doc: np.ndarray,
-    edge_job: np.ndarray,
-    edge_row: np.ndarray,
-    key_columns: list[str] | None,
-    keys_of: Any,
-) -> IndexNodes | None:
-    """Deduplicate matched (job, row) pairs into nodes and read their attributes from the index."""
-    if len(edge_doc) == 0:
-        return None
-    pairs = np.unique(np.stack([edge_doc, edge_job, edge_row], axis=1), axis=0)
-    node_keys, edge_node = np.unique(pairs[:, 1:], axis=0, return_inverse=True)
-    edge_node = edge_node.reshape(-1)
-    ids: list[np.ndarray] = []
-    lengths: list[np.ndarray] = []
-    qualities: list[np.ndarray] = []
-    keys: list[np.ndarray] = []
+@dataclass
+class _IndexNodes:
+    """Earlier jobs' documents that this job's documents duplicate, in (job, row) order, and the matches' ends."""
+
+    job: np.ndarray
+    ids: np.ndarray
+    length: np.ndarray
+    quality: np.ndarray
+    keys: np.ndarray
+    edge_node: np.ndarray  # per match, its index document among these
+
+
+def _index_nodes(
+    index: SubIndex | None,
+    matches: np.ndarray,
+    refs: np.ndarray,
+    my_keys: np.ndarray,
+    index_keys: Callable[[SubIndex, int, np.ndarray], np.ndarray | None],
+) -> _IndexNodes:
+    """Read the earlier jobs' documents of verified matches (job, row) from the index."""
+    node_keys, edge_node = (np.unique(matches[:, 1:], axis=0, return_inverse=True) if len(matches)
+                            else (np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)))
+    edge_node = edge_node.reshape(-1).astype(np.int64)
+    ids: list[np.ndarray] = [np.zeros(0, dtype=object)]
+    lengths: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    qualities: list[np.ndarray] = [np.zeros(0, dtype=np.float64)]
+    keys: list[np.ndarray] = [my_keys[:0]]
     for job in np.unique(node_keys[:, 0]).tolist():
+        assert index is not None
         rows = node_keys[node_keys[:, 0] == job, 1]
-        table = index.read_docs(job, rows, columns=["id", "length", "quality", *(key_columns or [])])
+        table = index.read_docs(job, rows, columns=["id", "length", "quality"])
         ids.append(np.array(table.column("id").to_pylist(), dtype=object))
-        lengths.append(table.column("length").to_numpy())
-        qualities.append(table.column("quality").to_numpy(zero_copy_only=False))
-        keys.append(keys_of(table) if keys_of else np.zeros((len(rows), 2), dtype=np.uint64))
-    return IndexNodes(
+        lengths.append(table.column("length").to_numpy().astype(np.int64))
+        qualities.append(table.column("quality").to_numpy(zero_copy_only=False).astype(np.float64))
+        found = index_keys(index, job, rows)
+        if found is None:
+            # The index keeps no exact hash per document; an indexed document's hash is the one it matched.
+            selected = np.flatnonzero(node_keys[edge_node, 0] == job)
+            found = np.empty((len(rows), *my_keys.shape[1:]), dtype=my_keys.dtype)
+            found[np.searchsorted(rows, node_keys[edge_node[selected], 1])] = my_keys[
+                np.searchsorted(refs, matches[selected, 0])]
+        keys.append(found)
+    return _IndexNodes(
         job=node_keys[:, 0].astype(np.int64),
-        row=node_keys[:, 1].astype(np.int64),
         ids=np.concatenate(ids),
-        length=np.concatenate(lengths).astype(np.int64),
-        quality=np.concatenate(qualities).astype(np.float64),
+        length=np.concatenate(lengths),
+        quality=np.concatenate(qualities),
         keys=np.concatenate(keys),
-        edge_doc=pairs[:, 0].astype(np.int64),
-        edge_node=edge_node.astype(np.int64),
-    )
-
-
-def restrict_edges(nodes: IndexNodes, verified: np.ndarray) -> IndexNodes | None:
-    """Keep verified edges only, and the nodes they touch."""
-    if not verified.any():
-        return None
-    used, edge_node = np.unique(nodes.edge_node[verified], return_inverse=True)
-    return IndexNodes(
-        job=nodes.job[used],
-        row=nodes.row[used],
-        ids=nodes.ids[used],
-        length=nodes.length[used],
-        quality=nodes.quality[used],
-        keys=nodes.keys[used],
-        edge_doc=nodes.edge_doc[verified],
-        edge_node=edge_node.reshape(-1).astype(np.int64),
+        edge_node=edge_node,
     )

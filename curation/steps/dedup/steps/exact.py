@@ -19,19 +19,14 @@ import pyarrow as pa
 import xxhash
 
 from curation.steps.base import register_step
-from curation.steps.dedup.index import INDEX_FORMAT, SubIndex
+from curation.steps.dedup.index import INDEX_FORMAT
 from curation.steps.dedup.normalize import NORMALIZATION_VERSION, exact_hashes, tokenize_batch
 from curation.steps.dedup.steps.base import (
     QUALITY_SIGNAL,
     REASON_EXACT,
     SIGNAL_EXACT_CLUSTER_SIZE,
-    Collected,
     Deduplicator,
-    IndexNodes,
-    build_index_nodes,
     empty_texts,
-    merge_matches,
-    star_edges,
 )
 
 # Exact hashes are spread over this many index partitions by their top 4 bits.
@@ -61,6 +56,9 @@ class ExactDeduplicator(Deduplicator[ExactDedupParams]):
     Params = ExactDedupParams
     kind = "exact"
     reason = REASON_EXACT
+    # Equal 128-bit hashes are the duplicates: no verification, and one earlier copy per document is enough.
+    _index_limit = 1
+    _verify_candidates = False
 
     def _keys_of_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         if self.params.normalize:
@@ -89,43 +87,24 @@ class ExactDeduplicator(Deduplicator[ExactDedupParams]):
         keys[:, 1] = table.column("hash_lo").to_numpy()
         return keys
 
-    def _job_edges(self, collected: Collected, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-        members = np.flatnonzero(~collected.empty)
-        left, right = star_edges([collected.keys[:, 0], collected.keys[:, 1]], members, rank)
-        return left, right, {}
+    def _fetch_columns(self) -> list[str]:
+        return ["hash_hi", "hash_lo"]
 
-    def _index_nodes(self, collected: Collected, index: SubIndex, jobs: Sequence[int]) -> IndexNodes | None:
-        active = np.flatnonzero(~collected.empty)
-        partition = (collected.keys[active, 0] >> np.uint64(60)).astype(np.int64)
-        edge_doc: list[np.ndarray] = []
-        node_job: list[np.ndarray] = []
-        node_row: list[np.ndarray] = []
-        for part in range(_EXACT_PARTITIONS):
-            queries = active[partition == part]
-            if len(queries) == 0:
-                continue
-            table, row_jobs = index.read_partition(f"part={part:02d}", jobs)
-            if table.num_rows == 0:
-                continue
-            rows = table.column("row").to_numpy().astype(np.int64)
-            query, entry = merge_matches(
-                [table.column("hash_hi").to_numpy(), table.column("hash_lo").to_numpy()],
-                [collected.keys[queries, 0], collected.keys[queries, 1]],
-                row_jobs * (1 << 32) + rows,
-                limit=1,
-            )
-            edge_doc.append(queries[query])
-            node_job.append(row_jobs[entry])
-            node_row.append(rows[entry])
-        if not edge_doc:
-            return None
-        nodes = build_index_nodes(
-            index, np.concatenate(edge_doc), np.concatenate(node_job), np.concatenate(node_row), None, None
-        )
-        if nodes is not None:
-            # The index keeps no hash per document; an indexed document's hash is the one it matched.
-            nodes.keys[nodes.edge_node] = collected.keys[nodes.edge_doc]
-        return nodes
+    def _groups(self) -> list[str]:
+        return [f"part={part:02d}" for part in range(_EXACT_PARTITIONS)]
+
+    def _group_columns(self, group: str) -> list[str]:
+        return ["hash_hi", "hash_lo"]
+
+    def _group_keys(self, table: pa.Table, group: str) -> tuple[list[np.ndarray], np.ndarray]:
+        high, low = table.column("hash_hi").to_numpy(), table.column("hash_lo").to_numpy()
+        return [high, low], (high >> np.uint64(60)).astype(np.int64) == int(group.split("=")[1])
+
+    def _index_group_keys(self, table: pa.Table) -> list[np.ndarray]:
+        return [table.column("hash_hi").to_numpy(), table.column("hash_lo").to_numpy()]
+
+    def _verify(self, keys_a: np.ndarray, keys_b: np.ndarray) -> np.ndarray:
+        return np.asarray((keys_a == keys_b).all(axis=1))
 
     def _similarity(self, keys_a: np.ndarray, keys_b: np.ndarray) -> np.ndarray:
         return (keys_a == keys_b).all(axis=1).astype(np.float32)

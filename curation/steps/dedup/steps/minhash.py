@@ -21,20 +21,14 @@ import pyarrow as pa
 
 from curation.steps.base import register_step
 from curation.steps.dedup.index import INDEX_FORMAT, SubIndex
-from curation.steps.dedup.lsh import band_hashes, candidate_pairs, choose_bands
+from curation.steps.dedup.lsh import band_hashes, choose_bands
 from curation.steps.dedup.minhash import MinHashParams, signatures_of_batch
 from curation.steps.dedup.normalize import NORMALIZATION_VERSION, tokenize_batch
 from curation.steps.dedup.steps.base import (
-    INDEX_CANDIDATES_PER_BUCKET,
     QUALITY_SIGNAL,
     REASON_NEAR,
     SIGNAL_SIMILARITY,
-    Collected,
     Deduplicator,
-    IndexNodes,
-    build_index_nodes,
-    merge_matches,
-    restrict_edges,
 )
 
 
@@ -128,66 +122,53 @@ class MinHashDeduplicator(Deduplicator[MinHashDedupParams]):
         return signatures_of_batch(batch, self.params.minhash()), batch.token_counts() == 0
 
     def _key_schema(self) -> list[pa.Field]:
-        return [pa.field("signature", pa.binary(4 * self.params.num_perm))]
+        bands, _ = self.banding()
+        return [
+            pa.field("signature", pa.binary(4 * self.params.num_perm)),
+            *(pa.field(_band_column(band), pa.uint64()) for band in range(bands)),
+        ]
 
     def _no_keys(self) -> np.ndarray:
         return np.zeros((0, self.params.num_perm), dtype=np.uint32)
 
     def _key_columns(self, keys: np.ndarray) -> dict[str, pa.Array]:
-        return {"signature": _signature_array(keys, self.params.num_perm)}
+        # The band hashes are written next to the signature, so a reduce partition reads only its bands' columns.
+        bands, rows = self.banding()
+        hashes = band_hashes(keys, bands, rows) if len(keys) else np.zeros((0, bands), dtype=np.uint64)
+        return {
+            "signature": _signature_array(keys, self.params.num_perm),
+            **{_band_column(band): pa.array(hashes[:, band], type=pa.uint64()) for band in range(bands)},
+        }
 
     def _keys_from_table(self, table: pa.Table) -> np.ndarray:
         return _signatures_from_column(table.column("signature"), self.params.num_perm)
 
-    def _job_edges(self, collected: Collected, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-        active = np.flatnonzero(~collected.empty)
-        bands, rows = self.banding()
-        sigs = collected.keys
-        left, right = candidate_pairs(band_hashes(sigs, bands, rows)[active], rank[active])
-        left, right = active[left], active[right]
-        keep = _verified(sigs[left], sigs[right], self.params.required_matches())
-        counters = {"candidate_pairs": len(left), "verified_pairs": int(keep.sum())}
-        return left[keep], right[keep], counters
+    def _fetch_columns(self) -> list[str]:
+        return ["signature"]
 
-    def _index_nodes(self, collected: Collected, index: SubIndex, jobs: Sequence[int]) -> IndexNodes | None:
-        active = np.flatnonzero(~collected.empty)
-        if len(active) == 0:
-            return None
-        bands, rows = self.banding()
-        my_bands = band_hashes(collected.keys[active], bands, rows)
-        edge_doc: list[np.ndarray] = []
-        node_job: list[np.ndarray] = []
-        node_row: list[np.ndarray] = []
-        for band in range(bands):
-            table, row_jobs = index.read_partition(f"band={band:02d}", jobs)
-            if table.num_rows == 0:
-                continue
-            index_rows = table.column("row").to_numpy().astype(np.int64)
-            query, entry = merge_matches(
-                [table.column("band_hash").to_numpy()],
-                [my_bands[:, band]],
-                row_jobs * (1 << 32) + index_rows,
-                limit=INDEX_CANDIDATES_PER_BUCKET,
-            )
-            edge_doc.append(active[query])
-            node_job.append(row_jobs[entry])
-            node_row.append(index_rows[entry])
-        if not edge_doc:
-            return None
-        nodes = build_index_nodes(
-            index,
-            np.concatenate(edge_doc),
-            np.concatenate(node_job),
-            np.concatenate(node_row),
-            ["signature"],
-            lambda table: _signatures_from_column(table.column("signature"), self.params.num_perm),
-        )
-        if nodes is None:
-            return None
-        verified = _verified(
-            collected.keys[nodes.edge_doc], nodes.keys[nodes.edge_node], self.params.required_matches()
-        )
-        return restrict_edges(nodes, verified)
+    def _groups(self) -> list[str]:
+        bands, _ = self.banding()
+        return [f"band={band:02d}" for band in range(bands)]
+
+    def _group_columns(self, group: str) -> list[str]:
+        return [_band_column(int(group.split("=")[1]))]
+
+    def _group_keys(self, table: pa.Table, group: str) -> tuple[list[np.ndarray], np.ndarray]:
+        hashes = table.column(self._group_columns(group)[0]).to_numpy()
+        return [hashes], np.ones(len(hashes), dtype=bool)
+
+    def _index_group_keys(self, table: pa.Table) -> list[np.ndarray]:
+        return [table.column("band_hash").to_numpy()]
+
+    def _verify(self, keys_a: np.ndarray, keys_b: np.ndarray) -> np.ndarray:
+        return _verified(keys_a, keys_b, self.params.required_matches())
+
+    def _index_keys(self, index: SubIndex, job: int, rows: np.ndarray) -> np.ndarray | None:
+        table = index.read_docs(job, rows, columns=["signature"])
+        return _signatures_from_column(table.column("signature"), self.params.num_perm)
+
+    def _pair_counters(self, candidates: int, verified: int) -> dict[str, int]:
+        return {"candidate_pairs": candidates, "verified_pairs": verified}
 
     def _similarity(self, keys_a: np.ndarray, keys_b: np.ndarray) -> np.ndarray:
         out = np.empty(len(keys_a), dtype=np.float32)
@@ -227,10 +208,14 @@ class MinHashDeduplicator(Deduplicator[MinHashDedupParams]):
     def _index_doc_columns(self, keys: np.ndarray) -> dict[str, pa.Array]:
         return {"signature": _signature_array(keys, self.params.num_perm)}
 
-    def _removed_signals(self, signals: dict[str, Any], decisions: dict[str, list[Any]], position: int) -> None:
-        super()._removed_signals(signals, decisions, position)
-        signals[SIGNAL_SIMILARITY] = round(float(decisions["similarity"][position]), 4)
+    def _removed_signals(self, signals: dict[str, Any], decisions: dict[str, list[Any]], row: int) -> None:
+        super()._removed_signals(signals, decisions, row)
+        signals[SIGNAL_SIMILARITY] = round(float(decisions["similarity"][row]), 4)
 
+
+
+def _band_column(band: int) -> str:
+    return f"band_{band:02d}"
 
 
 def _signature_array(sigs: np.ndarray, num_perm: int) -> pa.Array:
