@@ -50,6 +50,7 @@ bench: install
 	$(PY) bench/dedup.py
 	$(PY) bench/quality.py
 	$(PY) bench/pii.py
+	$(PY) bench/recipe.py
 
 # ruff's rule set and its reasoned exceptions are in ruff.toml; mypy checks every package of the project.
 lint: install
