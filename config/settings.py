@@ -31,6 +31,9 @@ Environment:
     SHARD_REAP_BATCH    the most shards one reaper pass sends again (200)
     CURATION_PLAN_INLINE_FILES  a submit naming folders, URLs or more files than this is planned by a task (20)
     HF_TOKEN, HF_ENDPOINT     a Hugging Face Hub token (and Hub URL) to push exports to dataset repositories (off)
+    EXPORT_PROCESSES    processes one export of annotation projects builds its rows in, on its worker (default:
+                        the machine's cores, at most 8; 1 turns it off)
+    EXPORT_PARALLEL_MIN_ITEMS an export of fewer items builds in one process (20000)
     ALLOWED_HOSTS       comma-separated (default: localhost names in development)
     SHARD_LEASE_SECONDS how long a shard's lease lasts without a heartbeat before another worker takes it over (90)
     SHARD_REQUEUE_SECONDS     a pending shard nobody picked up for this long is sent again (120)
@@ -236,6 +239,9 @@ CURATION_PLAN_INLINE_FILES = int(os.environ.get("CURATION_PLAN_INLINE_FILES", "2
 # Exports may be pushed to a Hugging Face Hub dataset repository only when a token is configured (off by default).
 EXPORTS_HUB_TOKEN = os.environ.get("HF_TOKEN", "")
 EXPORTS_HUB_ENDPOINT = os.environ.get("HF_ENDPOINT", "")
+# Large exports of annotation projects build their rows in several processes of the worker (exports/services.py).
+EXPORT_PROCESSES = max(1, int(os.environ.get("EXPORT_PROCESSES", str(min(os.cpu_count() or 1, 8)))))
+EXPORT_PARALLEL_MIN_ITEMS = int(os.environ.get("EXPORT_PARALLEL_MIN_ITEMS", "20000"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

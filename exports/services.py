@@ -15,13 +15,13 @@ import re
 import shlex
 import socket
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any, TypeAlias
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -33,9 +33,10 @@ from curation.models import Job
 from curation.services.locations import location_check
 from curation.steps.readers import ReadErrors
 from exports import workflows
-from exports.formats import BuildError, BuildStats, ExportExistsError, ExportSpec, SpecError, run_export
+from exports.formats import BuildError, BuildStats, ExportExistsError, ExportSpec, SpecError, run_export_parts
 from exports.formats.builders import BuiltRow, item_rows, ppo_rows_from_prompts, pretrain_rows
 from exports.formats.decontam import EvalFileError, read_eval_records
+from exports.formats.pipeline import PartRows
 from exports.formats.preferences import PreferenceError
 from exports.formats.readers import SourceFileError, export_prompts, job_documents, read_card
 from exports.formats.records import KIND_LABEL, PREFERENCE_KINDS, WRITING_KINDS
@@ -48,7 +49,7 @@ from exports.formats.spec import (
 )
 from exports.models import Export
 from exports.permissions import can_export
-from exports.sources import items_total, project_items
+from exports.sources import ItemRange, item_parts, items_total, project_items
 
 User: TypeAlias = AbstractBaseUser | AnonymousUser
 
@@ -282,22 +283,50 @@ def _progress_writer(export: Export, owner: str, echo: ProgressCallback | None) 
     return write
 
 
-def _rows(export: Export, spec: ExportSpec, stats: BuildStats) -> tuple[Iterable[BuiltRow], int | None, list[str]]:
+def _parallel(spec: ExportSpec, total: int) -> int:
+    """How many processes an export of `total` items from annotation projects builds its rows in.
+
+    One, unless it is large enough to pay for the processes' start, the format has no state across items (ppo
+    keeps each distinct prompt once over the whole export), and no transaction is open: child processes read
+    through connections of their own, which would not see this one's uncommitted rows.
+    """
+    if spec.format == FORMAT_PPO or total < settings.EXPORT_PARALLEL_MIN_ITEMS or connection.in_atomic_block:
+        return 1
+    return int(settings.EXPORT_PROCESSES)
+
+
+def _project_part(projects: Sequence[Project], spec: ExportSpec, ranges: Sequence[ItemRange],
+                  own_process: bool) -> PartRows:
+    def rows(stats: BuildStats) -> Iterator[BuiltRow]:
+        try:
+            yield from item_rows(project_items(projects, spec, ranges), spec, stats)
+        finally:
+            if own_process:
+                connections.close_all()  # the child's own connections, opened after the fork
+
+    return rows
+
+
+def _parts(export: Export, spec: ExportSpec) -> tuple[list[PartRows], int | None, list[str]]:
+    """Return the export's rows as parts to build (in order), the items or documents to read (when known) and the
+    sources' languages."""
     sources = export.sources
     if sources.get("projects"):
         projects = list(Project.objects.filter(pk__in=sources["projects"]).order_by("pk"))
         if len(projects) != len(sources["projects"]):
             raise NotFound(_("a project of this export was deleted"))
         languages = sorted({p.language for p in projects if p.language})
-        return item_rows(project_items(projects, spec), spec, stats), items_total(projects), languages
+        total = items_total(projects)
+        runs = item_parts(projects, _parallel(spec, total))
+        return [_project_part(projects, spec, run, len(runs) > 1) for run in runs], total, languages
     if sources.get("job"):
         job = Job.objects.filter(pk=sources["job"]).first()
         if job is None:
             raise NotFound(_("the job of this export was deleted"))
         # The number of kept documents is known only once they are read: no total for the progress bar.
-        return pretrain_rows(job_documents(job.output, job.pk, ReadErrors()), stats), None, []
+        return [lambda stats: pretrain_rows(job_documents(job.output, job.pk, ReadErrors()), stats)], None, []
     earlier = Export.objects.get(pk=sources["export"])
-    return ppo_rows_from_prompts(export_prompts(earlier.path), f"export {earlier.pk}", stats), None, []
+    return [lambda stats: ppo_rows_from_prompts(export_prompts(earlier.path), f"export {earlier.pk}", stats)], None, []
 
 
 def export_run(export_id: int, *, progress: ProgressCallback | None = None) -> Export:
@@ -312,13 +341,15 @@ def export_run(export_id: int, *, progress: ProgressCallback | None = None) -> E
     if export is None:
         return Export.objects.get(pk=export_id)
     spec = ExportSpec.from_dict(export.spec)
-    stats = BuildStats()
     try:
         # Again at run time: the files, or the allowed roots, may have changed since the request.
         _check_eval_paths(spec)
-        rows, total, languages = _rows(export, spec, stats)
-        result = run_export(
-            spec, rows, stats, export.path, name=f"{export.name}-v{export.version}",
+        parts, total, languages = _parts(export, spec)
+        if len(parts) > 1:
+            # The parts are built in child processes, which must not inherit this process's connections.
+            connections.close_all()
+        result = run_export_parts(
+            spec, parts, export.path, name=f"{export.name}-v{export.version}",
             command=str(spec.extra.get("command", "")), sources=dict(export.sources), languages=languages,
             license=str(spec.extra.get("license", "")), total_hint=total,
             progress=_progress_writer(export, owner, progress),

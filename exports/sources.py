@@ -1,8 +1,14 @@
 """Read annotation projects from the database as the export core's plain records, in bounded memory.
 
-Items stream through a server-side cursor (`.iterator(chunk_size)`), in blocks of `ITEM_BLOCK`; for each block one
-query fetches its annotations, one its stored consensus (the quality issue's `ItemConsensus`) and one the reviewers'
-edits of its edited annotations. Memory holds one block, plus one trust score per annotator of the project.
+Items stream through a server-side cursor (Django's `chunked_cursor`, what `.iterator()` uses), in blocks of
+`ITEM_BLOCK`; for each block one query fetches its annotations, one its stored consensus (the quality issue's
+`ItemConsensus`) and one the reviewers' edits of its edited annotations. Memory holds one block, plus one trust score
+per annotator of the project.
+
+The queries are SQL over the models' own table and column names rather than querysets: a million annotations make
+a million rows, and the ORM's per-row work (model field conversion, JSON through `json.loads`) and its `IN` lists of
+2,000 placeholders (built and parsed again for every block) cost several times the reading itself. Each block's ids
+travel as one array parameter (`= ANY(%s)`), and JSON columns are read as text and parsed with orjson.
 
 Order: items by id, except Likert items with one response, which are ordered by prompt so that the items rating
 answers to the same prompt come one after the other (the core pairs them up as it streams).
@@ -10,13 +16,13 @@ answers to the same prompt come one after the other (the core pairs them up as i
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from django.db.models import TextField, Value
-from django.db.models.functions import Cast
+from django.db import connection
+from django.db.models import Count, Model
 
 from annotation.models import Annotation, Item, Project
 from annotation.models_quality import AnnotatorQuality, ItemConsensus, Review
@@ -24,11 +30,50 @@ from exports.formats.records import AnnotationRecord, Consensus, ItemRecord
 from exports.formats.spec import ExportSpec
 
 ITEM_BLOCK = 2000
-# JSON columns are read as text and parsed with orjson: Django's JSONField goes through json.loads, which was the
-# largest single cost of reading a million annotations.
-_JSON_TEXT = {name: Cast(name, TextField()) for name in ("messages", "responses", "payload", "display_order")}
-_ITEM_FIELDS = ("id", "external_id", "prompt", "messages_text", "responses_text", "is_gold")
-_ANNOTATION_FIELDS = ("id", "item_id", "annotator_id", "payload_text", "status", "display_order_text")
+_NO_ID_BOUND = 2**63 - 1  # past any bigint id
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _columns(model: type[Model], *fields: str) -> list[str]:
+    return [connection.ops.quote_name(model._meta.get_field(name).column) for name in fields]
+
+
+def _items_sql(likert: bool) -> str:
+    id_, external_id, prompt, messages, responses, is_gold, project = _columns(
+        Item, "id", "external_id", "prompt", "messages", "responses", "is_gold", "project")
+    ordering = f"{prompt}, {messages}, {id_}" if likert else id_
+    return (f"SELECT {id_}, {external_id}, {prompt}, {messages}::text, {responses}::text, {is_gold} "
+            f"FROM {_table(Item)} WHERE {project} = %s AND {id_} >= %s AND {id_} < %s ORDER BY {ordering}")
+
+
+def _annotations_sql(with_display_order: bool) -> str:
+    id_, item, annotator, payload, status, display_order = _columns(
+        Annotation, "id", "item", "annotator", "payload", "status", "display_order")
+    # Only pairwise payloads are read against the order the responses were shown in; other kinds skip the column.
+    shown = f"{display_order}::text" if with_display_order else "NULL"
+    return (f"SELECT {id_}, {item}, {annotator}, {payload}::text, {status}, {shown} FROM {_table(Annotation)} "
+            f"WHERE {item} = ANY(%s) ORDER BY {item}, {id_}")
+
+
+def _edits_sql() -> str:
+    id_, annotation, payload, action = _columns(Review, "id", "annotation", "payload", "action")
+    # Newest first: the first edit seen of each annotation is its latest.
+    return (f"SELECT {annotation}, {payload}::text FROM {_table(Review)} WHERE {annotation} = ANY(%s) "
+            f"AND {action} = %s ORDER BY {annotation}, {id_} DESC")
+
+
+def _consensus_sql() -> str:
+    item, value, agreement = _columns(ItemConsensus, "item", "value", "agreement")
+    return f"SELECT {item}, {value}::text, {agreement} FROM {_table(ItemConsensus)} WHERE {item} = ANY(%s)"
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _json(text: str | None) -> Any:
@@ -79,25 +124,15 @@ def _block_records(project: Project, block: list[tuple[Any, ...]], trust: Mappin
     ids = [row[0] for row in block]
     annotations: dict[int, list[tuple[Any, ...]]] = {}
     edited: list[int] = []
-    # Only pairwise payloads are read against the order the responses were shown in; other kinds skip the column.
-    display_order = _JSON_TEXT["display_order"] if project.kind == Project.KIND_PAIRWISE else Value(None, TextField())
-    for row in (Annotation.objects.filter(item_id__in=ids).order_by("item_id", "id")
-                .annotate(payload_text=_JSON_TEXT["payload"], display_order_text=display_order)
-                .values_list(*_ANNOTATION_FIELDS)):
+    for row in _fetch(_annotations_sql(project.kind == Project.KIND_PAIRWISE), [ids]):
         annotations.setdefault(row[1], []).append(row)
         if row[4] == Annotation.STATUS_EDITED:
             edited.append(row[0])
     edits: dict[int, Any] = {}
     if edited:
-        # The latest edit of each edited annotation (reviews are ordered newest first).
-        for annotation_id, payload in (Review.objects.filter(annotation_id__in=edited, action=Review.ACTION_EDIT)
-                                       .order_by("annotation_id", "-id").values_list("annotation_id", "payload")):
-            edits.setdefault(annotation_id, payload)
-    stored = {
-        item_id: (value, agreement)
-        for item_id, value, agreement in ItemConsensus.objects.filter(item_id__in=ids)
-        .values_list("item_id", "value", "agreement")
-    }
+        for annotation_id, payload in _fetch(_edits_sql(), [edited, Review.ACTION_EDIT]):
+            edits.setdefault(annotation_id, _json(payload))
+    stored = {item_id: (_json(value), agreement) for item_id, value, agreement in _fetch(_consensus_sql(), [ids])}
     criteria = list(project.criteria or [])
     for item_id, external_id, prompt, messages_text, responses_text, is_gold in block:
         messages, responses = _json(messages_text), _json(responses_text)
@@ -132,19 +167,66 @@ def _block_records(project: Project, block: list[tuple[Any, ...]], trust: Mappin
         )
 
 
-def project_items(projects: Sequence[Project], spec: ExportSpec) -> Iterator[ItemRecord]:
-    """Yield every item of the projects, in order (by project id, then as the module docstring says)."""
-    for project in sorted(projects, key=lambda p: p.pk):
+@dataclass(frozen=True)
+class ItemRange:
+    """The items of one project whose ids are in [first, stop): a part of an export's items."""
+
+    project: int
+    first: int = 0
+    stop: int = _NO_ID_BOUND
+
+
+def project_items(projects: Sequence[Project], spec: ExportSpec,
+                  ranges: Sequence[ItemRange] | None = None) -> Iterator[ItemRecord]:
+    """Yield the items of the projects (of `ranges` only, when given), in order: by project id, then as the module
+    docstring says."""
+    by_project = {project.pk: project for project in projects}
+    for part in ranges if ranges is not None else [ItemRange(pk) for pk in sorted(by_project)]:
+        project = by_project[part.project]
         trust = _trust_by_annotator(project)
-        queryset = Item.objects.filter(project=project)
-        if project.kind == Project.KIND_LIKERT:
-            queryset = queryset.order_by("prompt", "messages", "id")
-        else:
-            queryset = queryset.order_by("id")
-        rows = (queryset.annotate(messages_text=_JSON_TEXT["messages"], responses_text=_JSON_TEXT["responses"])
-                .values_list(*_ITEM_FIELDS).iterator(chunk_size=ITEM_BLOCK))
-        while block := list(itertools.islice(rows, ITEM_BLOCK)):
-            yield from _block_records(project, block, trust, spec)
+        # A server-side cursor: the project's items are never all in memory.
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(_items_sql(project.kind == Project.KIND_LIKERT), [project.pk, part.first, part.stop])
+            while block := cursor.fetchmany(ITEM_BLOCK):
+                yield from _block_records(project, block, trust, spec)
+
+
+def item_parts(projects: Sequence[Project], parts: int) -> list[list[ItemRange]]:
+    """Cut the projects' items, in export order (project id, then item id), into at most `parts` runs of about
+    equal size; each run is a list of ranges. Likert projects, whose items are read in prompt order, are never cut."""
+    id_, project_column = _columns(Item, "id", "project")
+    counts = dict(Item.objects.filter(project__in=projects).values("project").annotate(n=Count("id"))
+                  .values_list("project", "n"))
+    ordered = sorted((p for p in projects if counts.get(p.pk)), key=lambda p: p.pk)
+    total = sum(counts[p.pk] for p in ordered)
+    if parts <= 1 or total == 0 or any(p.kind == Project.KIND_LIKERT for p in ordered):
+        return [[ItemRange(p.pk) for p in ordered]]
+    # The item that starts each run after the first, found by its position in its project's id order.
+    cuts: list[tuple[int, int]] = []
+    offset = 0
+    wanted = [total * k // parts for k in range(1, parts)]
+    for project in ordered:
+        for position in wanted:
+            if offset < position < offset + counts[project.pk]:
+                row = _fetch(f"SELECT {id_} FROM {_table(Item)} WHERE {project_column} = %s ORDER BY {id_} "
+                             f"OFFSET %s LIMIT 1", [project.pk, position - offset])
+                cuts.append((project.pk, row[0][0]))
+            elif position == offset and offset:
+                cuts.append((project.pk, 0))
+        offset += counts[project.pk]
+    runs: list[list[ItemRange]] = [[]]
+    cut_at = dict.fromkeys(cuts)
+    for project in ordered:
+        first = 0
+        for cut_project, cut_id in cut_at:
+            if cut_project != project.pk:
+                continue
+            if cut_id > first:
+                runs[-1].append(ItemRange(project.pk, first, cut_id))
+            runs.append([])
+            first = cut_id
+        runs[-1].append(ItemRange(project.pk, first))
+    return [run for run in runs if run]
 
 
 def items_total(projects: Sequence[Project]) -> int:

@@ -13,7 +13,7 @@ card), `readers` (a job's kept documents, an earlier export's prompts), `pipelin
 """
 
 from exports.formats.builders import BuildError, BuildStats, BuiltRow, item_rows, ppo_rows_from_prompts, pretrain_rows
-from exports.formats.pipeline import ExportExistsError, ExportResult, run_export
+from exports.formats.pipeline import ExportExistsError, ExportResult, run_export, run_export_parts
 from exports.formats.records import AnnotationRecord, Consensus, DocumentRecord, ItemRecord
 from exports.formats.spec import ExportSpec, SpecError
 
@@ -33,4 +33,5 @@ __all__ = [
     "ppo_rows_from_prompts",
     "pretrain_rows",
     "run_export",
+    "run_export_parts",
 ]

@@ -119,6 +119,12 @@ class DecontamStats:
     rows_removed: int = 0
     removed: list[dict[str, Any]] = field(default_factory=list)
 
+    def merge(self, other: DecontamStats) -> None:
+        """Add another part's checks (the evaluation side is the same in every part)."""
+        self.rows_checked += other.rows_checked
+        self.rows_removed += other.rows_removed
+        self.removed.extend(other.removed[:max(_MAX_LISTED - len(self.removed), 0)])
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "eval_records": self.eval_records,

@@ -36,6 +36,15 @@ class PiiStats:
     rows_dropped: int = 0
     spans_by_type: dict[str, int] = field(default_factory=dict)
 
+    def merge(self, other: PiiStats) -> None:
+        """Add another part's counts."""
+        self.rows_scanned += other.rows_scanned
+        self.rows_with_pii += other.rows_with_pii
+        self.rows_redacted += other.rows_redacted
+        self.rows_dropped += other.rows_dropped
+        for kind, count in other.spans_by_type.items():
+            self.spans_by_type[kind] = self.spans_by_type.get(kind, 0) + count
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rows_scanned": self.rows_scanned,

@@ -11,8 +11,11 @@ holding a finished export is never written again (`ExportExistsError`): exports 
 
 from __future__ import annotations
 
+import mmap
 import os
+import pickle
 import posixpath
+import signal
 import struct
 import tempfile
 import time
@@ -20,13 +23,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+import numpy as np
 import orjson
 from fsspec.core import url_to_fs  # type: ignore[import-untyped]
 
 from exports.formats.builders import BuildStats, BuiltRow
 from exports.formats.card import render_readme
-from exports.formats.decontam import Decontaminator
-from exports.formats.pii import PiiScanner
+from exports.formats.decontam import Decontaminator, DecontamStats
+from exports.formats.pii import PiiScanner, PiiStats
 from exports.formats.spec import FILE_JSONL, ExportSpec
 from exports.formats.split import TEST, TRAIN, PromptGroups
 from exports.formats.writers import DATA_DIR, SplitFiles, SplitWriter, content_hash, json_line, row_schema
@@ -39,10 +43,15 @@ PROGRESS_EVERY = 5_000
 
 Progress = Callable[[str, int, int | None], None]
 
-# A spooled row: its prompt's index and its JSON line's length, then the line.
-_HEADER = struct.Struct("<II")
+# A spooled record: the rows of one prompt that came one after the other (an item's pairs, say): the prompt's
+# index, the number of rows and the length of their JSON lines, then the lines. One record per item rather than per
+# row: a million-annotation export spools 250,000 records instead of 1.5 million.
+_HEADER = struct.Struct("<III")
 _SPOOL_CHUNK = 8 << 20
-_NO_ROW: dict[str, Any] = {}
+# Each child process of a parallel export counts the items (or documents) it has read in its own slot of a shared
+# page; the parent sums the slots for the progress bar every `_POLL_SECONDS`.
+_COUNTER = struct.Struct("<Q")
+_POLL_SECONDS = 0.2
 
 
 class ExportExistsError(RuntimeError):
@@ -54,6 +63,7 @@ class ExportResult:
     content_hash: str
     card: dict[str, Any]
     splits: dict[str, SplitFiles]
+    stats: BuildStats
 
 
 def _no_progress(stage: str, done: int, total: int | None) -> None:
@@ -67,8 +77,29 @@ def _write_text(fs: Any, path: str, data: bytes) -> None:
     fs.mv(temporary, path)
 
 
-def _spooled(spool: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """Yield the spool's (prompt index, JSON line) records in order, reading it in large chunks."""
+class _Spool:
+    """Pass 1's output: runs of rows of one prompt, each written as one record (see `_HEADER`)."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.index = -1
+        self.lines: list[bytes] = []
+
+    def add(self, index: int, line: bytes) -> None:
+        if index != self.index:
+            self.flush()
+            self.index = index
+        self.lines.append(line)
+
+    def flush(self) -> None:
+        if self.lines:
+            data = b"".join(self.lines)
+            self.handle.write(_HEADER.pack(self.index, len(self.lines), len(data)) + data)
+            self.lines = []
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """Yield the spool's (prompt index, rows, JSON lines) records in order, reading it in large chunks."""
     buffer = b""
     offset = 0
     header = _HEADER.size
@@ -77,10 +108,10 @@ def _spooled(spool: IO[bytes]) -> Iterator[tuple[int, bytes]]:
         offset = 0
         end = len(buffer)
         while offset + header <= end:
-            index, length = _HEADER.unpack_from(buffer, offset)
+            index, count, length = _HEADER.unpack_from(buffer, offset)
             if offset + header + length > end:
                 break
-            yield index, buffer[offset + header:offset + header + length]
+            yield index, count, buffer[offset + header:offset + header + length]
             offset += header + length
     if offset != len(buffer):
         raise RuntimeError("the export's spool file ends in the middle of a row")
@@ -100,6 +131,173 @@ def prepare_output(output: str) -> tuple[Any, str]:
     return fs, path
 
 
+PartRows = Callable[[BuildStats], Iterable[BuiltRow]]
+
+
+def _write_part(spool: str, mapping: np.ndarray | None, is_test: np.ndarray | None,
+                writers: dict[str, SplitWriter], spec: ExportSpec, written: int, report: Progress) -> int:
+    """Pass 2 over one part: send each spooled run of rows to its split's writer; return the rows written so far."""
+    needs_rows = any(kind != FILE_JSONL for kind in spec.files)
+    train = writers[TRAIN]
+    # Per prompt index of this part, the writer of its split (a list lookup per run of rows).
+    if is_test is not None and mapping is not None:
+        by_index: list[SplitWriter] | None = [writers[TEST] if test else train for test in is_test[mapping].tolist()]
+    else:
+        by_index = None
+    reported = written
+    with open(spool, "rb") as handle:
+        for index, count, lines in _spooled(handle):
+            writer = by_index[index] if by_index is not None else train
+            if needs_rows:
+                # JSON lines hold no raw line breaks (orjson escapes them in strings): one row per line.
+                for line in lines.splitlines(keepends=True):
+                    writer.write(orjson.loads(line), line)
+            else:
+                writer.write_lines(lines, count)
+            written += count
+            if written - reported >= PROGRESS_EVERY:
+                report("write", written, None)
+                reported = written
+    return written
+
+
+@dataclass
+class _Checks:
+    """The checks every row passes before it is spooled, and the prompt groups it is counted in."""
+
+    decontaminator: Decontaminator | None
+    scanner: PiiScanner
+    groups: PromptGroups | None
+
+
+@dataclass
+class _Part:
+    """What pass 1 left of one part of the rows: its spool file and what the merge needs."""
+
+    spool: str
+    stats: BuildStats
+    pii: PiiStats
+    decontam: DecontamStats | None
+    groups: PromptGroups | None
+
+
+def _checks(spec: ExportSpec) -> _Checks:
+    return _Checks(
+        decontaminator=Decontaminator(spec.eval_paths, spec.ngram) if spec.eval_paths else None,
+        scanner=PiiScanner(spec.pii_action, names=spec.pii_names),
+        groups=PromptGroups(spec.near_duplicate_threshold) if spec.test_fraction > 0 else None,
+    )
+
+
+def _spool_rows(rows: Iterable[BuiltRow], checks: _Checks, spool: IO[bytes],
+                on_progress: Callable[[], None]) -> None:
+    """Pass 1 over one part: check and clean every row, spool it with its prompt's index."""
+    decontaminator, scanner, groups = checks.decontaminator, checks.scanner, checks.groups
+    spooled = _Spool(spool)
+    built = 0
+    for item in rows:
+        built += 1
+        if built % PROGRESS_EVERY == 0:
+            on_progress()
+        if decontaminator is not None and not decontaminator.check(item.row, item.source):
+            continue
+        row = scanner.clean(item.row)
+        if row is None:
+            continue
+        index = groups.add(item.group) if groups is not None else 0
+        # The builder's line is the row's as built; a row the scan redacted is encoded again.
+        spooled.add(index, item.line if item.line is not None and row is item.row else json_line(row))
+    spooled.flush()
+    on_progress()
+
+
+def _spool_part(part: PartRows, stats: BuildStats, checks: _Checks, spool: str,
+                on_progress: Callable[[BuildStats], None]) -> _Part:
+    with open(spool, "wb") as handle:
+        _spool_rows(part(stats), checks, handle, lambda: on_progress(stats))
+    if checks.groups is not None:
+        checks.groups.flush()
+    return _Part(spool, stats, checks.scanner.stats,
+                 checks.decontaminator.stats if checks.decontaminator is not None else None, checks.groups)
+
+
+def _progress_slot(counters: mmap.mmap, slot: int) -> Callable[[BuildStats], None]:
+    def write(stats: BuildStats) -> None:
+        _COUNTER.pack_into(counters, slot * _COUNTER.size, stats.items or stats.documents)
+    return write
+
+
+def _spool_forked(parts: Sequence[tuple[PartRows, BuildStats]], checks: _Checks, folder: str,
+                  report: Callable[[int], None]) -> list[_Part]:
+    """Run pass 1 of each part in a child process of its own (fork: the children inherit the checks, with the
+    evaluation index, as they are); return the parts in order. A failed part raises its error here."""
+    counters = mmap.mmap(-1, _COUNTER.size * len(parts))
+    children: dict[int, int] = {}
+    try:
+        for slot in range(len(parts)):
+            pid = os.fork()
+            if pid == 0:  # the child: build, spool, pickle what it kept, and leave without any clean-up of the parent's
+                code = 1
+                try:
+                    part = _spool_part(*parts[slot], checks, posixpath.join(folder, f"part-{slot}.spool"),
+                                       _progress_slot(counters, slot))
+                    _dump(posixpath.join(folder, f"part-{slot}.pickle"), part)
+                    code = 0
+                except BaseException as error:  # everything reaches the parent, which raises it
+                    _dump(posixpath.join(folder, f"part-{slot}.error"), _picklable(error))
+                finally:
+                    os._exit(code)
+            children[pid] = slot
+        failed: BaseException | None = None
+        while children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                report(sum(_COUNTER.unpack_from(counters, i * _COUNTER.size)[0] for i in range(len(parts))))
+                time.sleep(_POLL_SECONDS)
+                continue
+            slot = children.pop(pid)
+            if status != 0 and failed is None:
+                failed = _part_error(folder, slot, status)
+                for other in children:
+                    os.kill(other, signal.SIGTERM)
+        if failed is not None:
+            raise failed
+        return [_load(posixpath.join(folder, f"part-{slot}.pickle")) for slot in range(len(parts))]
+    finally:
+        for pid in children:  # only when the parent itself failed: no child outlives it
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        counters.close()
+
+
+def _dump(path: str, value: Any) -> None:
+    with open(path, "wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load(path: str) -> Any:
+    with open(path, "rb") as handle:
+        return pickle.load(handle)  # written by this export's own child processes
+
+
+def _picklable(error: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:  # an exception that cannot travel goes as its text
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+def _part_error(folder: str, slot: int, status: int) -> BaseException:
+    path = posixpath.join(folder, f"part-{slot}.error")
+    if os.path.exists(path):
+        error: BaseException = _load(path)
+        return error
+    if os.WIFSIGNALED(status):
+        return RuntimeError(f"part {slot + 1} of the export was killed by signal {os.WTERMSIG(status)}")
+    return RuntimeError(f"part {slot + 1} of the export ended with status {os.waitstatus_to_exitcode(status)}")
+
+
 def run_export(
     spec: ExportSpec,
     rows: Iterable[BuiltRow],
@@ -117,66 +315,102 @@ def run_export(
 ) -> ExportResult:
     """Write an export of `rows` to `output` (a folder or fsspec URL) with its card; return its hash and card.
 
-    `rows` is consumed once; `stats` is filled by the builder that produces them. `total_hint` (items or documents
-    to read, when known) only feeds `progress(stage, done, total)`. Safe to re-run into a folder whose earlier run
-    died; refuses a folder that holds a finished export.
+    `rows` is consumed once, in this process; `stats` is filled by the builder that produces them. The other
+    arguments are `run_export_parts`'. Safe to re-run into a folder whose earlier run died; refuses a folder that
+    holds a finished export.
     """
+    return _export(spec, [(lambda part_stats: rows, stats)], output, name=name, command=command, sources=sources,
+                   languages=languages, license=license, total_hint=total_hint, progress=progress,
+                   spool_dir=spool_dir)
+
+
+def run_export_parts(
+    spec: ExportSpec,
+    parts: Sequence[PartRows],
+    output: str,
+    *,
+    name: str,
+    command: str,
+    sources: dict[str, Any] | None = None,
+    languages: Sequence[str] = (),
+    license: str = "",
+    total_hint: int | None = None,
+    progress: Progress | None = None,
+    spool_dir: str | None = None,
+) -> ExportResult:
+    """Write an export whose rows come in `parts`, in order; return its hash and card (with the merged counts).
+
+    Each part is called once with the `BuildStats` its builder fills and returns its rows. One part runs in this
+    process; several run pass 1 (build, check, spool, prompt signatures) in a child process each, at the same time,
+    and are merged here: the same rows in the same order, so the same bytes and hash as one part would give.
+    Parts that read a database must not share this process's connection (the caller closes it before). `total_hint`
+    (items or documents to read, when known) only feeds `progress(stage, done, total)`.
+    """
+    return _export(spec, [(part, BuildStats()) for part in parts], output, name=name, command=command,
+                   sources=sources, languages=languages, license=license, total_hint=total_hint, progress=progress,
+                   spool_dir=spool_dir)
+
+
+def _export(
+    spec: ExportSpec,
+    parts: Sequence[tuple[PartRows, BuildStats]],
+    output: str,
+    *,
+    name: str,
+    command: str,
+    sources: dict[str, Any] | None,
+    languages: Sequence[str],
+    license: str,
+    total_hint: int | None,
+    progress: Progress | None,
+    spool_dir: str | None,
+) -> ExportResult:
     report = progress or _no_progress
     fs, root = prepare_output(output)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    decontaminator = Decontaminator(spec.eval_paths, spec.ngram) if spec.eval_paths else None
-    scanner = PiiScanner(spec.pii_action, names=spec.pii_names)
-    splitting = spec.test_fraction > 0
-    groups = PromptGroups(spec.near_duplicate_threshold, ) if splitting else None
+    checks = _checks(spec)
     columns = row_schema(spec).names
     timings["prepare"] = time.perf_counter() - started
 
-    # Pass 1: check and clean every row, spool it with its prompt's index.
     started = time.perf_counter()
-    built = 0
-    with tempfile.TemporaryFile(dir=spool_dir) as spool:
-        for item in rows:
-            built += 1
-            if built % PROGRESS_EVERY == 0:
-                report("rows", stats.items or stats.documents, total_hint)
-            if decontaminator is not None and not decontaminator.check(item.row, item.source):
-                continue
-            row = scanner.clean(item.row)
-            if row is None:
-                continue
-            index = groups.add(item.group) if groups is not None else 0
-            line = json_line(row)
-            spool.write(_HEADER.pack(index, len(line)) + line)
-        report("rows", stats.items or stats.documents, total_hint)
+    with tempfile.TemporaryDirectory(dir=spool_dir, prefix="export-") as folder:
+        if len(parts) == 1:
+            spooled = [_spool_part(*parts[0], checks, posixpath.join(folder, "part-0.spool"),
+                                   lambda part_stats: report("rows", part_stats.items or part_stats.documents,
+                                                             total_hint))]
+        else:
+            spooled = _spool_forked(parts, checks, folder, lambda done: report("rows", done, total_hint))
+        report("rows", sum(p.stats.items or p.stats.documents for p in spooled), total_hint)
         timings["read_check_spool"] = time.perf_counter() - started
 
+        # Merge the parts: one set of counts, one set of prompts (each part's prompt indices mapped to the merged).
         started = time.perf_counter()
-        if groups is not None:
-            is_test, summary = groups.assign(spec.test_fraction, spec.seed)
-        else:
-            is_test, summary = None, None
+        stats, pii, decontam = BuildStats(), PiiStats(), DecontamStats() if checks.decontaminator else None
+        groups = PromptGroups(spec.near_duplicate_threshold) if spec.test_fraction > 0 else None
+        mappings: list[np.ndarray | None] = []
+        for part in spooled:
+            stats.merge(part.stats)
+            pii.merge(part.pii)
+            if decontam is not None and part.decontam is not None:
+                decontam.merge(part.decontam)
+            mappings.append(groups.absorb(part.groups) if groups is not None and part.groups is not None else None)
+        if checks.decontaminator is not None and decontam is not None:
+            decontam.eval_records = checks.decontaminator.stats.eval_records
+            decontam.eval_too_short = checks.decontaminator.stats.eval_too_short
+            decontam.eval_ngrams = checks.decontaminator.stats.eval_ngrams
+        is_test, summary = groups.assign(spec.test_fraction, spec.seed) if groups is not None else (None, None)
         timings["split"] = time.perf_counter() - started
 
-        # Pass 2: each spooled row to its split's files.
+        # Pass 2: each part's spooled rows to their split's files, part after part.
         started = time.perf_counter()
         writers = {TRAIN: SplitWriter(output, TRAIN, spec)}
-        if splitting:
+        if is_test is not None:
             writers[TEST] = SplitWriter(output, TEST, spec)
-        needs_rows = any(kind != FILE_JSONL for kind in spec.files)
-        spool.seek(0)
-        written = 0
-        # Per prompt index, the writer of its split (a list lookup per row instead of a numpy scalar test).
-        by_index = ([writers[TEST] if test else writers[TRAIN] for test in is_test.tolist()]
-                    if is_test is not None else None)
-        train = writers[TRAIN]
         try:
-            for index, line in _spooled(spool):
-                writer = by_index[index] if by_index is not None else train
-                writer.write(orjson.loads(line) if needs_rows else _NO_ROW, line)
-                written += 1
-                if written % PROGRESS_EVERY == 0:
-                    report("write", written, None)
+            written = 0
+            for part, mapping in zip(spooled, mappings, strict=True):
+                written = _write_part(part.spool, mapping, is_test, writers, spec, written, report)
             splits = {name_: writer.finish() for name_, writer in writers.items()}
         except BaseException:
             for writer in writers.values():
@@ -185,16 +419,16 @@ def run_export(
         timings["write"] = time.perf_counter() - started
 
     digest = content_hash(splits)
-    if decontaminator is not None:
-        lines = b"".join(json_line(entry) for entry in decontaminator.stats.removed)
+    if decontam is not None:
+        lines = b"".join(json_line(entry) for entry in decontam.removed)
         fs.makedirs(posixpath.join(root, REMOVED_DIR), exist_ok=True)
         _write_text(fs, posixpath.join(root, DECONTAM_LIST), lines)
 
     removed = dict(stats.removed)
-    if scanner.stats.rows_dropped:
-        removed["pii_rows_dropped"] = scanner.stats.rows_dropped
-    if decontaminator is not None and decontaminator.stats.rows_removed:
-        removed["contaminated_rows"] = decontaminator.stats.rows_removed
+    if pii.rows_dropped:
+        removed["pii_rows_dropped"] = pii.rows_dropped
+    if decontam is not None and decontam.rows_removed:
+        removed["contaminated_rows"] = decontam.rows_removed
     card: dict[str, Any] = {
         "name": name,
         "format": spec.format,
@@ -222,10 +456,10 @@ def run_export(
                    "mean": round(stats.margin_sum / stats.margin_count, 4) if stats.margin_count else None},
         "filters": spec.filters_summary(),
         "removed": removed,
-        "pii": scanner.stats.to_dict(),
+        "pii": pii.to_dict(),
         "decontamination": (
-            {**decontaminator.stats.to_dict(), "ngram": spec.ngram, "removed_list": DECONTAM_LIST}
-            if decontaminator is not None else None
+            {**decontam.to_dict(), "ngram": spec.ngram, "removed_list": DECONTAM_LIST}
+            if decontam is not None else None
         ),
         "split": {
             "test_fraction": spec.test_fraction,
@@ -244,4 +478,4 @@ def run_export(
     # Last: card.json marks the export as complete.
     _write_text(fs, posixpath.join(root, CARD_JSON),
                 orjson.dumps(card, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
-    return ExportResult(digest, card, splits)
+    return ExportResult(digest, card, splits, stats)

@@ -27,10 +27,10 @@ distance over the scale's span for Likert. It is None with fewer than two annota
 from __future__ import annotations
 
 import itertools
+import operator
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from exports.formats.records import (
     KIND_LIKERT,
@@ -49,9 +49,12 @@ class PreferenceError(ValueError):
     """An annotation that cannot be read as a preference (its payload does not fit its kind)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Pair:
-    """One ordered comparison: `chosen` is preferred to `rejected` by `margin` (> 0)."""
+class Pair(NamedTuple):
+    """One ordered comparison: `chosen` is preferred to `rejected` by `margin` (> 0).
+
+    A named tuple rather than a frozen dataclass: an export makes one per row, and a tuple is made in a sixth of
+    the time.
+    """
 
     chosen: str
     rejected: str
@@ -68,12 +71,12 @@ def ranking_scores(payload: Mapping[str, Any]) -> Scores:
         raise PreferenceError("a ranking payload needs a non-empty 'ranking' list of groups")
     scores: Scores = {}
     for index, group in enumerate(groups):
-        members = group if isinstance(group, list) else [group]
-        for response_id in members:
+        value = -float(index)
+        for response_id in group if isinstance(group, list) else (group,):
             key = str(response_id)
             if key in scores:
                 raise PreferenceError(f"response {key!r} appears twice in a ranking")
-            scores[key] = -float(index)
+            scores[key] = value
     return scores
 
 
@@ -224,10 +227,10 @@ def item_agreement(per_annotator: Sequence[Scores], kind: str, scale: int) -> fl
     if all(len(scores) == len(ids) for scores in per_annotator):
         # The common case: everyone scored every response, so every relation exists and each annotator pair
         # compares all of them (the same figure as below, without the per-relation checks).
-        complete = [[(s[x] > s[y]) - (s[x] < s[y]) for x, y in pairs] for s in per_annotator]
         if not pairs:
             return None
-        agreements = [sum(a == b for a, b in zip(first, second, strict=True)) / len(pairs)
+        complete = [[(s[x] > s[y]) - (s[x] < s[y]) for x, y in pairs] for s in per_annotator]
+        agreements = [sum(map(operator.eq, first, second)) / len(pairs)
                       for first, second in itertools.combinations(complete, 2)]
         return sum(agreements) / len(agreements)
     relations = [_relations(scores, pairs) for scores in per_annotator]

@@ -29,9 +29,10 @@ STATUS_REJECTED = "rejected"
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AnnotationRecord:
-    """One person's annotation of one item.
+    """One person's annotation of one item (not frozen: a frozen dataclass costs ~1 us more to make, and an export
+    makes one per annotation, a million of them for a large project).
 
     `payload` is the annotation as the annotation app stores it (issue 9's payload shapes); `edited_payload` is a
     reviewer's edit when the quality issue's review changed it (the original is never overwritten there either).

@@ -119,12 +119,12 @@ class PromptGroups:
             self._counts.append(0)
             self._pending.append(text)
             if len(self._pending) >= _BATCH:
-                self._flush()
+                self.flush()
         self._counts[index] += 1
         self._last_text, self._last_index = text, index
         return index
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         if not self._pending:
             return
         sigs = signatures(self._pending, self.params)
@@ -132,6 +132,30 @@ class PromptGroups:
         self._empty.append((sigs == _EMPTY_SLOT).all(axis=1))
         self._bbit.append((sigs & np.uint32(0xFF)).astype(np.uint8))
         self._keys.append(_band_keys(sigs, self.bands, self.rows))
+
+    def absorb(self, other: PromptGroups) -> np.ndarray:
+        """Add the prompts another collector counted (another part of the same export); return, for each of its
+        prompts, the index it has here. A prompt both saw is one prompt, its rows counted together."""
+        self.flush()
+        other.flush()
+        mapping = np.empty(len(other._hashes), dtype=np.int64)
+        new: list[int] = []
+        for position, (key, count) in enumerate(zip(other._hashes, other._counts, strict=True)):
+            index = self._ids.get(key)
+            if index is None:
+                index = self._ids[key] = len(self._hashes)
+                self._hashes.append(key)
+                self._counts.append(0)
+                new.append(position)
+            self._counts[index] += count
+            mapping[position] = index
+        if new and other._bbit:
+            taken = np.asarray(new, dtype=np.int64)
+            self._bbit.append(np.concatenate(other._bbit)[taken])
+            self._keys.append(np.concatenate(other._keys)[taken])
+            self._empty.append(np.concatenate(other._empty)[taken])
+        self._last_text, self._last_index = None, -1
+        return mapping
 
     def _link(self, union: _UnionFind, bbit: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
         if not len(left):
@@ -146,7 +170,7 @@ class PromptGroups:
 
     def groups(self) -> np.ndarray:
         """Return the group (the index of its first prompt) of every prompt."""
-        self._flush()
+        self.flush()
         count = len(self._hashes)
         union = _UnionFind(count)
         if count:

@@ -118,6 +118,10 @@ class _Shard:
             if len(self._batch) >= self.writer.row_group_rows:
                 self._flush()
 
+    def write_jsonl(self, lines: bytes) -> None:
+        assert self._jsonl is not None
+        self._jsonl.write(lines)
+
     def _flush(self) -> None:
         if self._parquet is not None and self._batch:
             self._parquet.write_table(pa.Table.from_pylist(self._batch, schema=self.writer.schema))
@@ -173,6 +177,32 @@ class SplitWriter:
         self._hash.update(line)
         self._in_current += 1
         self.rows += 1
+
+    def write_lines(self, lines: bytes, count: int) -> None:
+        """Append `count` rows given as their JSON lines, joined (JSON Lines files only: no rows to Parquet)."""
+        if FILE_JSONL not in self.kinds or len(self.kinds) != 1:
+            raise ValueError("rows given only as JSON lines can be written to JSON Lines files only")
+        while count:
+            if self._current is None or self._in_current >= self.shard_rows:
+                if self._current is not None:
+                    self._current.close()
+                self._current = _Shard(self, len(self._shards))
+                self._shards.append(self._current)
+                self._in_current = 0
+            take = min(count, self.shard_rows - self._in_current)
+            if take == count:
+                head, lines = lines, b""
+            else:
+                # The shard fills up inside these rows: cut after the take-th line.
+                end = -1
+                for _ in range(take):
+                    end = lines.index(b"\n", end + 1)
+                head, lines = lines[:end + 1], lines[end + 1:]
+            self._current.write_jsonl(head)
+            self._hash.update(head)
+            self._in_current += take
+            self.rows += take
+            count -= take
 
     def finish(self) -> SplitFiles:
         """Close the last shard and give every shard its final name; return what was written."""

@@ -16,8 +16,10 @@ from accounts.services import user_ensure
 from annotation.models import Annotation
 from annotation.models_quality import AnnotatorQuality, ItemConsensus, Review
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from exports.formats import ExportSpec
 from exports.models import Export
 from exports.services import export_claim, export_create, export_run
+from exports.sources import item_parts, project_items
 from tests.support.annotation_projects import project_with_items
 from tests.support.export_projects import PASSWORD, ranking_project, response_project
 
@@ -232,3 +234,44 @@ def test_an_evaluation_file_outside_the_allowed_roots_is_refused(trainer: Any, t
     settings.CURATION_ALLOWED_ROOTS = [str(tmp_path / "other")]
     failed = export_run(export.pk)
     assert failed.status == Export.Status.FAILED and "outside the allowed roots" in failed.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_built_by_several_processes_equals_the_one_built_by_one(settings: Any) -> None:
+    # given two ranking projects (items of both land in several parts)
+    trainer = user_ensure("trainer", PASSWORD, role=TRAINER)
+    first = ranking_project([f"{prompt} ({n})" for n in range(4) for prompt in PROMPTS], name="first")
+    second = ranking_project(PROMPTS, name="second")
+    settings.EXPORT_PARALLEL_MIN_ITEMS = 1
+    exports = {}
+    for processes in (1, 3):
+        settings.EXPORT_PROCESSES = processes
+        export = export_create(trainer, format="reward", projects=[first.pk, second.pk], enqueue=False,
+                               options={"test_fraction": 0.2})
+        # when it is exported in one process and in three
+        exports[processes] = export_run(export.pk)
+    # then both are complete with the same rows, hash and counts
+    one, three = exports[1], exports[3]
+    assert one.status == three.status == Export.Status.COMPLETED, (one.error, three.error)
+    assert one.content_hash == three.content_hash
+    assert _rows(one) == _rows(three) and _rows(one, "test") == _rows(three, "test")
+    assert one.card["sources"] == three.card["sources"] and one.card["agreement"] == three.card["agreement"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_item_parts_cover_every_item_once_in_export_order() -> None:
+    # given two projects of 7 and 5 items
+    first = project_with_items("ranking", [{"id": f"a{n}", "prompt": f"a{n}", "responses": [
+        {"id": "r1", "text": "x"}, {"id": "r2", "text": "y"}]} for n in range(7)], name="a")
+    second = project_with_items("ranking", [{"id": f"b{n}", "prompt": f"b{n}", "responses": [
+        {"id": "r1", "text": "x"}, {"id": "r2", "text": "y"}]} for n in range(5)], name="b")
+    spec = ExportSpec(format="reward")
+    whole = [item.item for item in project_items([first, second], spec)]
+    for parts in (1, 2, 3, 4, 12, 20):
+        # when the items are cut into runs
+        runs = item_parts([first, second], parts)
+        # then the runs, read one after the other, give every item once, in order, and are about equal in size
+        read = [[item.item for item in project_items([first, second], spec, run)] for run in runs]
+        assert [item for run in read for item in run] == whole
+        assert len(runs) == min(parts, 12)
+        assert max(map(len, read)) - min(map(len, read)) <= 1

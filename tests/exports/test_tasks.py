@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.roles import TRAINER
 from accounts.services import token_issue, user_ensure
 from exports.models import Export
-from exports.services import export_run
+from exports.services import export_create, export_run
 from exports.workflows import QUEUE, TASK_EXPORT_RUN
 from tests.fixtures.workers import wait_for
 from tests.support.export_projects import PASSWORD, ranking_project
@@ -67,3 +67,24 @@ def test_a_hub_push_is_run_by_a_worker_and_its_failure_is_recorded(
     export = Export.objects.get(pk=export_id)
     assert export.hub_status == Export.HubStatus.FAILED
     assert "could not push to the Hugging Face Hub at http://127.0.0.1:9" in export.hub_error
+
+
+def test_a_worker_builds_a_large_export_in_several_processes_with_the_bytes_of_one(
+    celery_workers: Callable[..., Any], settings: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a ranking project, exported here in one process, and a worker that builds exports in three
+    project = ranking_project([f"Question {n}: why is the sky blue?" for n in range(12)])
+    trainer = user_ensure("trainer", PASSWORD, role=TRAINER)
+    settings.EXPORT_PROCESSES = 1
+    inline = export_run(export_create(trainer, format="reward", projects=[project.pk], enqueue=False).pk)
+    monkeypatch.setenv("EXPORT_PROCESSES", "3")
+    monkeypatch.setenv("EXPORT_PARALLEL_MIN_ITEMS", "1")
+    worker = celery_workers("exports-parallel", queues="default")
+    # when the same export is sent to the worker (its process forks the parts inside a Celery pool process)
+    export = export_create(trainer, format="reward", projects=[project.pk])
+    wait_for(lambda: Export.objects.get(pk=export.pk).is_finished, 120, "the export to finish", [worker])
+    # then it completes with the same rows as the export made in one process
+    export = Export.objects.get(pk=export.pk)
+    assert export.status == Export.Status.COMPLETED, export.error
+    assert export.content_hash == inline.content_hash
+    assert export.card["sources"] == inline.card["sources"]

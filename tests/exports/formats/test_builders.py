@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from exports.formats.builders import BuildStats, ppo_rows, sft_rows
+from exports.formats.builders import BuildStats, ppo_rows, preference_rows, sft_rows
 from exports.formats.records import AnnotationRecord, ItemRecord
 from exports.formats.spec import ExportSpec
+from exports.formats.writers import json_line
 
 
 def _instruction(item: str, payload: dict[str, object], system_prompt: str = "") -> ItemRecord:
@@ -50,3 +51,32 @@ def test_prompt_completion_layout_splits_the_answer_off() -> None:
     assert row.row == {"prompt": [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi!"},
                                   {"role": "user", "content": "Say hi"}],
                        "completion": [{"role": "assistant", "content": "Hi again."}]}
+
+
+def _ranked_texts(texts: dict[str, str], system_prompt: str = "") -> ItemRecord:
+    return ItemRecord(project=1, item="t", kind="ranking", prompt='Say "hi"\n\tto 世界 🌍', system_prompt=system_prompt,
+                      responses=[{"id": rid, "text": text} for rid, text in texts.items()],
+                      annotations=[AnnotationRecord("a", {"ranking": [["r1"], ["r2"], ["r3"]]})])
+
+
+def test_the_lines_built_from_shared_pieces_are_the_bytes_json_line_writes() -> None:
+    # given a ranking whose texts hold quotes, control characters, Chinese and an emoji, with and without a system
+    texts = {"r1": 'a "quoted" answer\n', "r2": "中文回答，带标点。", "r3": "emoji 🎉 and \\ backslash\x01"}
+    for style in ("explicit", "implicit"):
+        for system_prompt in ("", "Be brief."):
+            spec = ExportSpec(format="reward", style=style)
+            # when its rows are built
+            rows = list(preference_rows([_ranked_texts(texts, system_prompt)], spec, BuildStats()))
+            # then each row's line is exactly what json_line makes of its dict
+            assert len(rows) == 3
+            for built in rows:
+                assert built.line == json_line(built.row)
+
+
+def test_a_text_with_a_lone_surrogate_leaves_its_rows_to_json_lines_repair() -> None:
+    # given a response holding half of a UTF-16 surrogate pair (text pasted from a broken source)
+    item = _ranked_texts({"r1": "fine", "r2": "broken \ud800 text", "r3": "also fine"})
+    # when its rows are built, then none carries a line, and json_line repairs the dict
+    rows = list(preference_rows([item], ExportSpec(format="reward"), BuildStats()))
+    assert rows and all(built.line is None for built in rows)
+    assert b"broken \xef\xbf\xbd text" in b"".join(json_line(built.row) for built in rows)

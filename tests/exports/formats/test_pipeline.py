@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,15 @@ import datasets
 import pytest
 import yaml
 
-from exports.formats import BuildStats, ExportExistsError, ExportSpec, item_rows, run_export
+from exports.formats import (
+    BuildError,
+    BuildStats,
+    ExportExistsError,
+    ExportSpec,
+    item_rows,
+    run_export,
+    run_export_parts,
+)
 from exports.formats.records import ItemRecord
 from exports.formats.split import PromptGroups
 from tests.support.export_records import ranking_item, response_item
@@ -208,3 +218,61 @@ def test_an_export_to_an_object_store_url_holds_the_same_rows_and_hash(tmp_path:
     with fs.open("/bucket/exports/reward/v1/card.json", "rb") as handle:
         assert json.load(handle)["splits"] == local["splits"]
     assert not [p for p in fs.find("/bucket") if ".tmp-" in p]
+
+
+def _mixed_items() -> list[ItemRecord]:
+    items = []
+    for n, prompt in enumerate(PROMPTS * 3):  # each prompt in three items, which land in different parts
+        rankings = [[["r1"], ["r2", "r3"], ["r4"]], [["r2"], ["r1"], ["r4"], ["r3"]]][: 1 + n % 2]
+        items.append(ranking_item(f"m{n}", prompt + ("" if n % 4 else " 请"), rankings, project=1 + n % 2))
+    return items
+
+
+def test_an_export_built_in_several_processes_writes_the_bytes_and_card_of_one(tmp_path: Path) -> None:
+    # given 60 ranking items, cut into three runs in order
+    items = _mixed_items()
+    spec = ExportSpec(format="reward", test_fraction=0.3, seed=5, shard_rows=7)
+    stats = BuildStats()
+    one = run_export(spec, item_rows(items, spec, stats), stats, str(tmp_path / "one"), name="t", command="t")
+    runs = [items[:17], items[17:18], items[18:]]
+    # when each run is built in a child process of its own
+    parts = [lambda part_stats, run=run: item_rows(run, spec, part_stats) for run in runs]
+    seen: list[int] = []
+    three = run_export_parts(spec, parts, str(tmp_path / "three"), name="t", command="t",
+                             progress=lambda stage, done, total: seen.append(done))
+    # then the files, the hash and every count of the card are those of one process
+    assert three.content_hash == one.content_hash
+    for split in ("train", "test"):
+        assert _jsonl_rows(tmp_path / "three", split) == _jsonl_rows(tmp_path / "one", split)
+    for key in ("splits", "sources", "agreement", "margin", "removed", "pii", "split"):
+        assert three.card[key] == one.card[key], key
+    assert three.stats.items == 60 and seen and seen[-1] == 60
+
+
+def test_a_part_that_fails_fails_the_export_with_its_own_error_and_leaves_no_card(tmp_path: Path) -> None:
+    # given three parts, the second of which holds an item of a kind reward exports cannot read
+    spec = ExportSpec(format="reward", test_fraction=0.0)
+
+    def broken(part_stats: BuildStats) -> Any:
+        raise BuildError("part two cannot be read")
+
+    parts = [lambda s: item_rows(_mixed_items()[:5], spec, s), broken, lambda s: item_rows(_mixed_items(), spec, s)]
+    # when the export runs, then the part's own error is raised here, and nothing says the export is complete
+    with pytest.raises(BuildError, match="part two cannot be read"):
+        run_export_parts(spec, parts, str(tmp_path / "out"), name="t", command="t")
+    assert not (tmp_path / "out" / "card.json").exists()
+
+
+def test_a_part_killed_by_a_signal_fails_the_export(tmp_path: Path) -> None:
+    # given a part whose process dies without a word (as the kernel's OOM killer would end it)
+    spec = ExportSpec(format="reward", test_fraction=0.0)
+
+    def killed(part_stats: BuildStats) -> Any:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return []
+
+    # when the export runs, then it fails, saying which part died and how
+    with pytest.raises(RuntimeError, match="part 2 of the export was killed by signal 9"):
+        run_export_parts(spec, [lambda s: item_rows(_mixed_items(), spec, s), killed], str(tmp_path / "out"),
+                         name="t", command="t")
+    assert not (tmp_path / "out" / "card.json").exists()
