@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, overload
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, QuerySet
 from django.http import Http404
@@ -67,7 +68,8 @@ def job_stats(job: Job, recipe: Recipe | None = None) -> dict[str, Any]:
     recipe = recipe or job_recipe(job)
     shards = list(job.shards.filter(kind=Shard.Kind.MAP, status=Shard.Status.DONE).values_list("stats", flat=True))
     merged = merge_shard_stats(recipe, shards)
-    reduces = [s.stats for s in job.shards.filter(kind=Shard.Kind.REDUCE, status=Shard.Status.DONE)]
+    # Each global step's summary is its merge unit's (index -1); its partition units' stats are their own.
+    reduces = [s.stats for s in job.shards.filter(kind=Shard.Kind.REDUCE, status=Shard.Status.DONE, index=-1)]
     last_map = max(p.map_stage for p in plan_stages(recipe))
     kept = sum(s.get("docs_kept", 0) for s in shards if s.get("map_stage") == last_map)
     removed = sum(s.get("docs_removed", 0) for s in shards)
@@ -156,7 +158,12 @@ def job_progress(job: Job) -> dict[str, Any]:
     stages: list[dict[str, Any]] = []
     for stage, plan in enumerate(plans):
         by_status = counts.get(stage, {})
-        total = job.shard_count if plan.kind == Shard.Kind.MAP else 1
+        if plan.kind == Shard.Kind.MAP:
+            total = job.shard_count
+        elif plan.is_partitioned:
+            total = sum(by_status.values()) or settings.DEDUP_REDUCE_PARTITIONS
+        else:
+            total = 1
         stages.append({
             "stage": stage,
             "kind": plan.kind,
@@ -215,9 +222,10 @@ def jobs_overview(user: AbstractBaseUser | AnonymousUser, *, status: str = "", r
 
     `units_done`, `docs_read` and `docs_kept` are the job's own counters (kept by shard_complete).
     `units_total` gives the progress of `job_progress` without building recipes: a job has `stage_count` =
-    2K+2 stages (K+1 map stages of `shard_count` units, K reduce units and one finish unit; see `plan_stages`),
-    so (K+1) * (shard_count + 1) units in all.
+    3K+2 stages (K+1 map stages of `shard_count` units, K reduce stages of DEDUP_REDUCE_PARTITIONS units, K merge
+    units and one finish unit; see `plan_stages`), so (K+1) * shard_count + K * (partitions + 1) + 1 units in all.
     """
+    global_steps = (F("stage_count") - 2) / 3
     jobs = jobs_visible_to(user)
     if status:
         jobs = jobs.filter(status=status)
@@ -226,7 +234,10 @@ def jobs_overview(user: AbstractBaseUser | AnonymousUser, *, status: str = "", r
     if submitter:
         jobs = jobs.filter(created_by__username=submitter)
     return jobs.annotate(
-        units_total=ExpressionWrapper(F("stage_count") / 2 * (F("shard_count") + 1), output_field=IntegerField()),
+        units_total=ExpressionWrapper(
+            (global_steps + 1) * F("shard_count") + global_steps * (settings.DEDUP_REDUCE_PARTITIONS + 1) + 1,
+            output_field=IntegerField(),
+        ),
     )
 
 

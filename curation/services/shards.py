@@ -252,8 +252,11 @@ def _run_unit(job: Job, shard: Shard, recipe: Recipe, plan: StagePlan, layout: J
             should_stop=stop.is_set,
         )
     if plan.kind == Shard.Kind.REDUCE:
+        # A partition unit's index is its partition; the merge reads as many partitions as the stage before had.
+        partition_stage = shard.stage if plan.is_partitioned else shard.stage - 1
+        partitions = Shard.objects.filter(job_id=job.pk, stage=partition_stage).count()
         return run_reduce(recipe, plan, layout=layout, shard_count=job.shard_count, job_id=job.pk,
-                          index_root=index_root)
+                          index_root=index_root, partition=shard.index, partitions=partitions)
     stats = job_stats(job, recipe)
     run_finish(recipe, layout=layout, shard_count=job.shard_count, job_id=job.pk, index_root=index_root, stats=stats,
                commit_guard=lambda: _publish_guard(job.pk))
@@ -356,6 +359,9 @@ def _start_stage(job: Job, stage: int) -> None:
     now = timezone.now()
     if plan.kind == Shard.Kind.MAP:
         units = [Shard(job=job, stage=stage, index=i, kind=plan.kind, enqueued_at=now) for i in range(job.shard_count)]
+    elif plan.is_partitioned:
+        units = [Shard(job=job, stage=stage, index=i, kind=plan.kind, enqueued_at=now)
+                 for i in range(settings.DEDUP_REDUCE_PARTITIONS)]
     else:
         units = [Shard(job=job, stage=stage, index=-1, kind=plan.kind, enqueued_at=now)]
     Shard.objects.bulk_create(units, ignore_conflicts=True)

@@ -277,12 +277,33 @@ class GlobalStep(Step[P]):
     def apply(self, docs: Iterator[Document], work: ShardWork) -> Iterator[Document]:
         """Yield the documents `reduce` kept, dropping the others with their reason."""
 
-    def commit(self, work: ShardWork, job_kept_ids: Collection[str] | None = None) -> None:
+    def reduce_partition(self, work: ShardWork, partition: int, partitions: int) -> dict[str, Any]:
+        """Do partition `partition` of `partitions` of the reduce's work; any worker may run any partition.
+
+        The job engine runs every partition, then `reduce_merge` once. Must be idempotent. The default does
+        nothing: a step without partitions does all its work in `reduce_merge`.
+        """
+        return {}
+
+    def reduce_merge(self, work: ShardWork, partitions: int) -> dict[str, Any]:
+        """Decide over what the partitions found; write decisions under `work.work_dir`. Returns a summary.
+
+        The default runs `reduce`.
+        """
+        return self.reduce(work)
+
+    def commit(
+        self,
+        work: ShardWork,
+        job_kept_ids: Collection[str] | None = None,
+        kept_ids_of_shard: Callable[[int], Collection[str]] | None = None,
+    ) -> None:
         """Publish this job's kept documents to the persistent index, once the whole job has succeeded.
 
         Called after every shard has been applied, so a failed or cancelled job never pollutes the index.
-        `job_kept_ids` are the ids the whole job kept: a document this step kept but a later step removed is
-        not published (None: publish everything this step kept). The default does nothing.
+        `job_kept_ids` are the ids the whole job kept, or `kept_ids_of_shard(shard)` one shard's of them: a
+        document this step kept but a later step removed is not published (neither: publish everything this step
+        kept). The default does nothing.
         """
 
     def run(self, docs: Iterator[Document]) -> Iterator[Document]:

@@ -83,11 +83,13 @@ def run_job_inline(
     job_id: int = 1,
     index_root: str | None = None,
     reader_options: ReaderOptions | None = None,
+    reduce_partitions: int = 1,
 ) -> InlineRun:
     """Run every stage of a job over `splits` (one shard each), writing under `output`; return what it did.
 
     Writes the job's files under `output` (a path or fsspec URL) and, with `index_root`, commits the global steps'
-    kept documents to that persistent index once every shard is done. Every unit rewrites the same bytes when
+    kept documents to that persistent index once every shard is done. Each global step's reduce runs as
+    `reduce_partitions` partition units, one after another, then its merge. Every unit rewrites the same bytes when
     re-run, so a second run with the same arguments and a fresh `output` gives the same files.
     """
     options = reader_options or ReaderOptions(**recipe.reader)
@@ -110,10 +112,13 @@ def run_job_inline(
                         index_root=index_root,
                     )
                 )
+        elif plan.is_partitioned:
+            for partition in range(reduce_partitions):
+                run_reduce(recipe, plan, layout=layout, shard_count=shard_count, job_id=job_id,
+                           index_root=index_root, partition=partition, partitions=reduce_partitions)
         elif plan.kind == "reduce":
-            summary = run_reduce(
-                recipe, plan, layout=layout, shard_count=shard_count, job_id=job_id, index_root=index_root
-            )
+            summary = run_reduce(recipe, plan, layout=layout, shard_count=shard_count, job_id=job_id,
+                                 index_root=index_root, partitions=reduce_partitions)
             run.summaries[summary["name"]] = summary
         else:
             run_commit(recipe, layout=layout, shard_count=shard_count, job_id=job_id, index_root=index_root)

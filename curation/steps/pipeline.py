@@ -1,9 +1,10 @@
 """Run one unit of a job: a map shard, a global step's reduce, or the commit of global steps. No Django here.
 
-A recipe with K global steps runs as 2K+1 stages (then a finish unit):
+A recipe with K global steps runs as 3K+1 stages (then a finish unit):
 
     map 0:    read the input split -> steps before global step 0 -> G0.collect -> work docs
-    reduce 0: G0.reduce over every shard
+    reduce 0: G0.reduce_partition, P units (any worker takes any partition of the step's keys)
+    merge 0:  G0.reduce_merge over what the partitions found, one unit
     map 1:    work docs of map 0 -> G0.apply -> steps up to G1 -> G1.collect -> work docs
     ...
     map K:    work docs of map K-1 -> G(K-1).apply -> remaining steps -> OUT/kept/shard-NNNNN.jsonl.zst
@@ -48,6 +49,9 @@ SAMPLES_PER_SHARD = 20
 # How often (in documents) a running shard checks whether its job was cancelled.
 STOP_CHECK_EVERY = 500
 
+
+REDUCE_PARTITION = "partition"
+REDUCE_MERGE = "merge"
 
 # Entered around each commit marker's write; raises to stop the commit (see ShardWork.commit_guard).
 CommitGuard = Callable[[], AbstractContextManager[None]]
@@ -94,6 +98,8 @@ class StagePlan:
 
     kind: str  # "map", "reduce" or "finish"
     map_stage: int  # for map: its ordinal; for reduce: the map stage whose collect it follows
+    # Reduce only: "partition" (the stage's units share the step's keys) or "merge" (one unit decides).
+    reduce_phase: str = ""
     step_positions: tuple[int, ...] = ()  # map: the recipe steps it runs (a trailing global step is collected)
     global_position: int | None = None  # reduce: the global step; map: the global step applied first
     # Map only: the earlier map stage whose work docs it reads (-1: the input split), the global steps whose apply
@@ -101,6 +107,11 @@ class StagePlan:
     source_stage: int = -1
     replays: tuple[int, ...] = ()
     writes_docs: bool = True
+
+    @property
+    def is_partitioned(self) -> bool:
+        """Whether the stage has one unit per reduce partition (its units' index is the partition)."""
+        return self.kind == "reduce" and self.reduce_phase == REDUCE_PARTITION
 
 
 def plan_stages(recipe: Recipe) -> list[StagePlan]:
@@ -119,14 +130,16 @@ def plan_stages(recipe: Recipe) -> list[StagePlan]:
         is_last = map_stage == len(segments) - 1
         # Only a trailing global step's collect: its documents are the ones it read, less what `applied` removed.
         writes_docs = is_last or len(segment) != 1 or segment[0] not in global_positions
-        plans.append(StagePlan("map", map_stage, tuple(segment), applied, source_stage, replays, writes_docs))
+        plans.append(StagePlan("map", map_stage, step_positions=tuple(segment), global_position=applied,
+                               source_stage=source_stage, replays=replays, writes_docs=writes_docs))
         if writes_docs:
             source_stage, replays = map_stage, ()
         elif applied is not None:
             replays = (*replays, applied)
         if segment and segment[-1] in global_positions:
             applied = segment[-1]
-            plans.append(StagePlan("reduce", map_stage, (), applied))
+            plans.append(StagePlan("reduce", map_stage, REDUCE_PARTITION, global_position=applied))
+            plans.append(StagePlan("reduce", map_stage, REDUCE_MERGE, global_position=applied))
     plans.append(StagePlan("finish", len(segments) - 1))
     return plans
 
@@ -347,13 +360,18 @@ def _exclusive_step_stats(source: Timed, timers: list[tuple[int, Step, Timed]]) 
 
 
 def run_reduce(recipe: Recipe, plan: StagePlan, *, layout: JobLayout, shard_count: int, job_id: int,
-               index_root: str | None = None) -> dict[str, Any]:
-    """Run a global step's reduce over every shard it collected. Safe to re-run."""
+               index_root: str | None = None, partition: int = -1, partitions: int = 1) -> dict[str, Any]:
+    """Run one partition of a global step's reduce (`partition` of `partitions`), or its merge over the
+    `partitions` that ran before. Safe to re-run."""
     assert plan.global_position is not None
     step = recipe.build()[plan.global_position]
     assert isinstance(step, GlobalStep)
     work = _shard_work(layout, step, plan.global_position, -1, shard_count, job_id, index_root)
-    return {"position": plan.global_position, "name": step.name, **step.reduce(work)}
+    if plan.is_partitioned:
+        summary = step.reduce_partition(work, partition, partitions)
+    else:
+        summary = step.reduce_merge(work, partitions)
+    return {"position": plan.global_position, "name": step.name, **summary}
 
 
 def run_commit(recipe: Recipe, *, layout: JobLayout, shard_count: int, job_id: int,
@@ -367,14 +385,16 @@ def run_commit(recipe: Recipe, *, layout: JobLayout, shard_count: int, job_id: i
     global_steps = [(p, step) for p, step in enumerate(recipe.build()) if isinstance(step, GlobalStep)]
     if not global_steps:
         return
-    job_kept_ids: set[str] = set()
-    for shard in range(shard_count):
+
+    def kept_ids_of_shard(shard: int) -> set[str]:
+        # One shard's at a time: the whole job's ids would be the one thing a commit holds for every document.
         with fsspec.open(layout.kept_ids(shard), "rb") as file:
             text = zstandard.decompress(file.read()).decode("utf-8")
-        job_kept_ids.update(text.split("\n") if text else ())
+        return set(text.split("\n")) if text else set()
+
     for position, step in global_steps:
         step.commit(_shard_work(layout, step, position, -1, shard_count, job_id, index_root, commit_guard),
-                    job_kept_ids)
+                    kept_ids_of_shard=kept_ids_of_shard)
 
 
 def merge_shard_stats(recipe: Recipe, shard_stats: list[dict[str, Any]]) -> dict[str, Any]:

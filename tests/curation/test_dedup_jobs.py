@@ -124,7 +124,8 @@ def test_concurrent_jobs_on_one_index_decide_one_after_the_other(tmp_path: Path)
             for shard in job_a.shards.filter(stage=stage):
                 shard_execute(shard.pk, "worker-a")
         shard_execute(job_b.shards.get(stage=0).pk, "worker-b")
-        b_reduce = job_b.shards.get(stage=1)
+        b_reduce = job_b.shards.filter(stage=1).order_by("index").first()  # a partition of its first reduce
+        assert b_reduce is not None
         shard_execute(b_reduce.pk, "worker-b")
     # then B's decision waits (its reduce is back to pending, no attempt counted) while A holds the index
     b_reduce.refresh_from_db()

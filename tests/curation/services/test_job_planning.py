@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from curation.models import Job
 from curation.selectors import jobs_overview
@@ -61,16 +62,18 @@ def test_a_planning_job_can_be_cancelled_and_is_then_never_planned(tmp_path: Pat
 
 
 def test_the_job_list_reads_counters_kept_on_the_job(tmp_path: Path, engineer: Any) -> None:
-    # given a finished two-stage job (dedup: map, reduce, map, finish) that removed two documents
+    # given a finished job with one global step (map, reduce partitions, merge, map, finish) that removed two
+    # documents
     write_jsonl(tmp_path / "a.jsonl", [{"id": str(i), "text": f"text {i % 3}"} for i in range(5)])
     job = job_run_local(job_submit(recipe="name: d\nsteps:\n  - extract: {}\n  - exact_dedup: {}\n",
                                    inputs=[str(tmp_path / "a.jsonl")], output=str(tmp_path / "o")))
     assert job.status == Job.Status.COMPLETED, job.error
     # then the job's own counters say what its stats say
     assert (job.docs_read, job.docs_kept, job.docs_removed) == (5, 3, 2)
-    assert job.units_done == job.shards.count() == 4
+    units = 2 + settings.DEDUP_REDUCE_PARTITIONS + 1 + 1
+    assert job.units_done == job.shards.count() == units
     # and the console's list gets them without a join over shards
     overview = jobs_overview(engineer)
     assert "curation_shard" not in str(overview.query)
     row = overview.get(pk=job.pk)
-    assert (row.units_done, row.units_total, row.docs_read, row.docs_kept) == (4, 4, 5, 3)
+    assert (row.units_done, row.units_total, row.docs_read, row.docs_kept) == (units, units, 5, 3)

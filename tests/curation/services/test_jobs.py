@@ -34,10 +34,11 @@ def test_global_step_runs_as_collect_reduce_apply_across_shards(tmp_path: Path) 
     inputs = [str(tmp_path / n) for n in ("a.jsonl", "b.jsonl", "c.jsonl")]
     # when the job runs
     job = job_run_local(job_submit(recipe=DEDUP_RECIPE, inputs=inputs, output=str(tmp_path / "out")))
-    # then it went through map, reduce, map, finish and removed exactly the repeats, naming the original
+    # then it went through map, reduce (partitions, then merge), map, finish and removed exactly the repeats,
+    # naming the original
     assert job.status == Job.Status.COMPLETED, job.error
     assert list(job.shards.values_list("stage", "kind").distinct().order_by("stage")) == [
-        (0, "map"), (1, "reduce"), (2, "map"), (3, "finish")]
+        (0, "map"), (1, "reduce"), (2, "reduce"), (3, "map"), (4, "finish")]
     kept_ids = sorted(d["id"] for d in outputs(job.output, "kept"))
     assert kept_ids == sorted([f"a{i}" for i in range(5)] + [f"b{i}" for i in range(5)] + ["c2"])
     removed = {d["id"]: d for d in outputs(job.output, "removed")}

@@ -73,4 +73,4 @@ def test_job_pages_use_the_plan_parsed_at_submit(tmp_path: Path, monkeypatch: py
     job = Job.objects.get(pk=job.pk)
     # then both come from the stored plan
     assert [spec.name for spec in job_recipe(job).steps] == ["extract", "exact_dedup"]
-    assert job_progress(job)["stage_count"] == 4
+    assert job_progress(job)["stage_count"] == 5  # map, reduce partitions, merge, map, finish

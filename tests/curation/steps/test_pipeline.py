@@ -14,13 +14,14 @@ from tests.fixtures.jobs import write_jsonl
 FILTER_RECIPE = "name: r\nsteps:\n  - extract: {}\n  - gopher_quality: {}\n"
 
 
-def test_each_global_step_adds_a_reduce_and_a_map_stage() -> None:
+def test_each_global_step_adds_two_reduce_stages_and_a_map_stage() -> None:
     recipe = parse_recipe("name: r\nsteps:\n  - extract: {}\n  - exact_dedup: {}\n  - minhash_dedup: {}\n"
                           "  - pii: {}\n", "r", validate=False)
     plans = plan_stages(recipe)
-    assert [(p.kind, p.step_positions, p.global_position) for p in plans] == [
-        ("map", (0, 1), None), ("reduce", (), 1), ("map", (2,), 1), ("reduce", (), 2), ("map", (3,), 2),
-        ("finish", (), None)]
+    assert [(p.kind, p.reduce_phase, p.step_positions, p.global_position) for p in plans] == [
+        ("map", "", (0, 1), None), ("reduce", "partition", (), 1), ("reduce", "merge", (), 1),
+        ("map", "", (2,), 1), ("reduce", "partition", (), 2), ("reduce", "merge", (), 2), ("map", "", (3,), 2),
+        ("finish", "", (), None)]
 
 
 def test_a_stopped_shard_publishes_nothing(tmp_path: Path) -> None:
