@@ -38,6 +38,7 @@ Environment:
     SHARD_LEASE_SECONDS how long a shard's lease lasts without a heartbeat before another worker takes it over (90)
     SHARD_REQUEUE_SECONDS     a pending shard nobody picked up for this long is sent again (120)
     SHARD_TARGET_BYTES  the input bytes a job puts in one shard (64 MiB)
+    DEDUP_REDUCE_PARTITIONS   units a dedup step's reduce is split into, which any workers take (4)
     WORKER_HEARTBEAT_SECONDS  how often each worker reports that it is alive and reaps expired leases (10)
     TRAINING_LEASE_SECONDS    how long a training run's lease lasts without a heartbeat (120)
     TRAINING_REQUEUE_SECONDS  a queued run nobody picked up for this long is sent again (600)
@@ -307,6 +308,9 @@ SHARD_LEASE_SECONDS = int(os.environ.get("SHARD_LEASE_SECONDS", "90"))
 # A pending shard whose message nobody picked up for this long is sent again (its message died with a worker).
 SHARD_REQUEUE_SECONDS = int(os.environ.get("SHARD_REQUEUE_SECONDS", "120"))
 SHARD_TARGET_BYTES = int(os.environ.get("SHARD_TARGET_BYTES", str(64 * 1024 * 1024)))
+# The partitions of a dedup reduce (MinHash bands, exact hash ranges) are dealt to this many units; decisions do not
+# depend on it (curation/steps/dedup/steps/base.py). More units: less memory each, more workers at once.
+DEDUP_REDUCE_PARTITIONS = max(1, int(os.environ.get("DEDUP_REDUCE_PARTITIONS", "4")))
 # A shard running longer is stopped (SoftTimeLimitExceeded fails the attempt) and killed 60 s later.
 SHARD_TIME_LIMIT_SECONDS = int(os.environ.get("SHARD_TIME_LIMIT_SECONDS", str(6 * 3600)))
 # The most shards one reaper pass sends again, so a backlog never makes it lock or send everything at once.
