@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,15 +56,38 @@ def run_job(
     job_id: int = 1,
     index_root: Path | str | None = None,
     recipe: Recipe | None = None,
+    reduce_partitions: int = 1,
 ) -> InlineRun:
-    """Run a job (by default `dedup-only`) over `docs` split round-robin into `shards`, writing under `output`."""
+    """Run a job (by default `dedup-only`) over `docs` split round-robin into `shards`, writing under `output`,
+    each global step's reduce in `reduce_partitions` partitions."""
     return run_job_inline(
         recipe or dedup_recipe(),
         write_shards(docs, shards),
         str(output),
         job_id=job_id,
         index_root=str(index_root) if index_root else None,
+        reduce_partitions=reduce_partitions,
     )
+
+
+def decisions(kept: Iterable[Document], removed: Iterable[Document], own_job: int) -> dict[str, tuple[Any, ...]]:
+    """Every document's outcome: kept or removed (by which step, why), with its dedup signals; a job id in them
+    is written "self" for `own_job` and "earlier" otherwise, so runs with different job ids compare."""
+
+    def job(value: Any) -> str | None:
+        return None if value is None else "self" if value == own_job else "earlier"
+
+    outcome: dict[str, tuple[Any, ...]] = {}
+    for doc in kept:
+        signals = doc.get("signals", {})
+        outcome[doc["id"]] = ("kept", signals.get("cluster_id"), signals.get("cluster_size"),
+                              signals.get("exact_cluster_size"))
+    for doc in removed:
+        signals = doc.get("signals", {})
+        outcome[doc["id"]] = ("removed", doc.get("removed_by"), doc.get("reason"), signals.get("duplicate_of"),
+                              job(signals.get("duplicate_of_job")), signals.get("cluster_id"),
+                              signals.get("cluster_size"), signals.get("similarity"))
+    return outcome
 
 
 def kept_ids(run: InlineRun) -> set[str]:

@@ -1,0 +1,104 @@
+"""A dedup job whose reduce is split into partitions, run by two real Celery workers, against an earlier job in a
+persistent index: the same decisions and clusters as one partition in one process, and later jobs see it."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from curation.models import Job, Shard
+from curation.services.jobs import job_run_local, job_submit
+from curation.steps.pipeline import JobLayout
+from tests.fixtures.jobs import write_jsonl
+from tests.fixtures.workers import wait_for
+from tests.support import planted_dedup as planting
+from tests.support.dedup_jobs import decisions
+from tests.support.job_outputs import outputs
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 5
+
+
+def _planted(seed: int, count: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    originals = planting.compose_documents(planting.synthetic_paragraphs(rng, 600), count, rng, target_bytes=1200)
+    return [dict(doc) for doc in planting.plant(originals, rng).docs]
+
+
+def _clusters(job: Job) -> list[dict[str, Any]]:
+    """Every step's clusters, with job ids written as "self" or "earlier" (the two runs' job ids differ)."""
+    rows = []
+    for position, name in ((0, "exact_dedup"), (1, "minhash_dedup")):
+        work_dir = JobLayout(job.output).step_work_dir(position, name)
+        for row in pq.read_table(f"{work_dir}/clusters.parquet").to_pylist():
+            row["member_job"] = "self" if row["member_job"] == job.pk else "earlier"
+            rows.append({"step": name, **row})
+    return rows
+
+
+def _summaries(job: Job) -> list[dict[str, Any]]:
+    """Each dedup step's summary, without the job ids that differ between the two runs."""
+    return [{key: value for key, value in summary.items() if key not in ("job_id", "index_jobs")}
+            for summary in job.stats["global_steps"]]
+
+
+def _outcome(job: Job) -> dict[str, tuple[Any, ...]]:
+    return decisions(outputs(job.output, "kept"), outputs(job.output, "removed"), job.pk)
+
+
+def test_a_partitioned_reduce_on_two_workers_decides_as_one_partition_in_process(
+    celery_workers: Any, tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an earlier job's documents, and a later job in three files holding near and exact copies of its own
+    # documents and of the earlier job's
+    earlier = _planted(1, 120)
+    later = _planted(2, 150) + [{**doc, "id": f"again-{doc['id']}"} for doc in earlier[::3]]
+    random.Random(3).shuffle(later)
+    write_jsonl(tmp_path / "earlier.jsonl", earlier)
+    inputs = [str(write_jsonl(tmp_path / f"later-{i}.jsonl", later[i::3])) for i in range(3)]
+    # and two indexes holding the earlier job, one to decide in process, one on the workers
+    settings.DEDUP_REDUCE_PARTITIONS = 1
+    for name in ("single", "spread"):
+        first = job_run_local(job_submit(recipe="dedup-only", inputs=[str(tmp_path / "earlier.jsonl")],
+                                         output=str(tmp_path / f"earlier-{name}"), dedup_index=name))
+        assert first.status == Job.Status.COMPLETED, first.error
+    single = job_run_local(job_submit(recipe="dedup-only", inputs=inputs, output=str(tmp_path / "single"),
+                                      dedup_index="single"))
+    assert single.status == Job.Status.COMPLETED, single.error
+
+    # when the later job runs on two worker processes, each reduce split into five partitions
+    monkeypatch.setenv("DEDUP_REDUCE_PARTITIONS", str(PARTITIONS))
+    settings.DEDUP_REDUCE_PARTITIONS = PARTITIONS
+    workers = [celery_workers("p1"), celery_workers("p2")]
+    spread = job_submit(recipe="dedup-only", inputs=inputs, output=str(tmp_path / "spread"), dedup_index="spread")
+    wait_for(lambda: Job.objects.get(pk=spread.pk).is_finished, 180, "the partitioned job to finish", workers)
+    spread.refresh_from_db()
+
+    # then it completed through five partition units per dedup step
+    assert spread.status == Job.Status.COMPLETED, spread.error
+    partition_units = spread.shards.filter(kind=Shard.Kind.REDUCE).exclude(index=-1)
+    assert partition_units.count() == 2 * PARTITIONS
+    assert set(partition_units.values_list("status", flat=True)) == {Shard.Status.DONE}
+    # and every document's decision (kept or removed, by which step, duplicate of what, in which cluster) and
+    # every cluster are those of the single partition run in process
+    outcome = _outcome(spread)
+    assert outcome == _outcome(single)
+    assert _clusters(spread) == _clusters(single)
+    assert any(value[0] == "removed" and value[4] == "earlier" for value in outcome.values())
+    assert any(value[0] == "removed" and value[4] == "self" for value in outcome.values())
+    assert _summaries(spread) == _summaries(single)
+
+    # and a later job on the same index sees what the partitioned job kept
+    kept = outputs(spread.output, "kept")
+    write_jsonl(tmp_path / "third.jsonl", [{"id": f"third-{doc['id']}", "text": doc["text"]} for doc in kept[:20]])
+    third = job_run_local(job_submit(recipe="dedup-only", inputs=[str(tmp_path / "third.jsonl")],
+                                     output=str(tmp_path / "third"), dedup_index="spread"))
+    assert third.status == Job.Status.COMPLETED, third.error
+    removed = outputs(third.output, "removed")
+    assert {doc["signals"]["duplicate_of_job"] for doc in removed} == {spread.pk}
+    assert len(removed) == 20
