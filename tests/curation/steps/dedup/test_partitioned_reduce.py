@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -23,7 +24,7 @@ def _planted(seed: int, count: int) -> planting.PlantedSet:
     return planting.plant(originals, rng)
 
 
-def _everything(run: InlineRun, job_id: int) -> tuple[object, ...]:
+def _everything(run: InlineRun, job_id: int) -> tuple[dict[str, tuple[Any, ...]], dict[str, Any], dict[str, Any]]:
     outcome = decisions([doc for shard in run.kept for doc in shard], run.removed, job_id)
     clusters = {name: pq.read_table(f"{work_dir}/clusters.parquet").to_pylist()
                 for name, work_dir in run.work_dirs.items()}
