@@ -70,7 +70,9 @@ def run_job(
     )
 
 
-def decisions(kept: Iterable[Mapping[str, Any]], removed: Iterable[Mapping[str, Any]], own_job: int) -> dict[str, tuple[Any, ...]]:
+def decisions(
+    kept: Iterable[Mapping[str, Any]], removed: Iterable[Mapping[str, Any]], own_job: int
+) -> dict[str, tuple[Any, ...]]:
     """Every document's outcome: kept or removed (by which step, why), with its dedup signals; a job id in them
     is written "self" for `own_job` and "earlier" otherwise, so runs with different job ids compare."""
 

@@ -24,7 +24,10 @@ def _planted(seed: int, count: int) -> planting.PlantedSet:
     return planting.plant(originals, rng)
 
 
-def _everything(run: InlineRun, job_id: int) -> tuple[dict[str, tuple[Any, ...]], dict[str, Any], dict[str, Any]]:
+Outcome = tuple[dict[str, tuple[Any, ...]], dict[str, Any], dict[str, Any]]
+
+
+def _everything(run: InlineRun, job_id: int) -> Outcome:
     outcome = decisions([doc for shard in run.kept for doc in shard], run.removed, job_id)
     clusters = {name: pq.read_table(f"{work_dir}/clusters.parquet").to_pylist()
                 for name, work_dir in run.work_dirs.items()}
