@@ -39,7 +39,7 @@ from loop.selectors import (
     recipe_version_as_dict,
     tunable_steps,
 )
-from loop.services.audits import audit_create, audit_results
+from loop.services.audits import audit_create, audit_results_current
 from loop.services.classifier import classifier_train_from_project, latest_model
 from loop.services.recipes import recipe_version_apply, recipe_version_save, whatif_run
 from loop.workflows import enqueue_recipe_version_apply
@@ -88,7 +88,7 @@ class JobAuditView(APIView):
         job = access_job_for_audit(request.user, job_id)
         audits = []
         for audit in job_audits(job):
-            audit_results(audit)
+            audit_results_current(audit)
             audits.append(audit_as_dict(audit))
         return Response({"job": job.pk, "status": job.status, "audits": audits, "tunable_steps": tunable_steps(job),
                          "recipe_versions": [recipe_version_as_dict(v) for v in job_recipe_versions(job)]})
@@ -111,7 +111,7 @@ class AuditDetailView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, audit_id: int) -> Response:
         audit = access_audit_by_id(request.user, audit_id)
-        audit_results(audit)
+        audit_results_current(audit)
         return Response(audit_as_dict(audit))
 
 

@@ -15,7 +15,8 @@ class FilterAudit(models.Model):
 
     `steps` lists the audited recipe positions; `strata` the (step, decision, language, reason) cells with their
     population and sample sizes; the sampled documents are AuditSample rows. `results` caches the last computed
-    figures (precision per step and reason, agreement) with `results_at`.
+    figures (precision per step and reason, agreement) with `results_at`, and `results_labels` the state of the
+    labels they were computed from (see `loop.services.audits.audit_results_current`).
     """
 
     job = models.ForeignKey("curation.Job", on_delete=models.CASCADE, related_name="audits")
@@ -28,6 +29,7 @@ class FilterAudit(models.Model):
     strata = models.JSONField(default=list)
     results = models.JSONField(default=dict, blank=True)
     results_at = models.DateTimeField(null=True, blank=True)
+    results_labels = models.JSONField(default=list, blank=True, help_text="the labels' state the results are of")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -15,7 +15,7 @@ from core.forms import form_apply
 from curation.selectors import job_recipe
 from loop.forms import AuditForm
 from loop.selectors import access_job_for_audit, job_audits, job_recipe_versions, tunable_steps
-from loop.services.audits import audit_create, audit_results
+from loop.services.audits import audit_create, audit_results_current
 
 
 @login_required
@@ -35,7 +35,7 @@ def job_audit(request: HttpRequest, job_id: int) -> HttpResponse:
         form = AuditForm(step_choices=choices)
     audits = job_audits(job)
     for audit in audits:
-        audit_results(audit)
+        audit_results_current(audit)
     return render(request, "loop/job_audit.html", {
         "job": job, "audits": audits, "form": form, "completed": job.status == "completed",
         "tunable": tunable_steps(job) if job.status == "completed" else [],

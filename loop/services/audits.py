@@ -28,10 +28,11 @@ from typing import Any
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from annotation.models import Annotation, Project
-from annotation.models_quality import ItemConsensus
+from annotation.models_quality import ItemConsensus, Review
 from annotation.quality.agreement import krippendorff_alpha
 from annotation.quality.consensus import label_consensus
 from annotation.quality.records import Judgement
@@ -229,12 +230,35 @@ def item_labels(project: Project, min_votes: int = MIN_VOTES) -> tuple[dict[int,
     return consensus, units
 
 
-def audit_results(audit: FilterAudit, *, save: bool = True) -> dict[str, Any]:
+def labels_state(project: Project) -> list[Any]:
+    """A few numbers that change whenever the audit's figures could: an annotation submitted, rejected or edited,
+    or quality control's consensus stored again (annotations only ever get added; a review adds a Review row)."""
+    annotations = Annotation.objects.filter(project=project).aggregate(
+        count=Count("id"), last=Max("id"), rejected=Count("id", filter=Q(status="rejected")))
+    reviews = Review.objects.filter(annotation__project=project).aggregate(last=Max("id"))
+    stored = ItemConsensus.objects.filter(project=project).aggregate(count=Count("id"), last=Max("computed_at"))
+    return [annotations["count"], annotations["last"], annotations["rejected"], reviews["last"], stored["count"],
+            stored["last"].isoformat() if stored["last"] else None]
+
+
+def audit_results_current(audit: FilterAudit) -> dict[str, Any]:
+    """Return the audit's figures, computing them again (and the job's card) only when its labels changed since
+    they were last computed: reading an audit writes nothing until new labels arrive. Safe on every read."""
+    state = labels_state(audit.project)
+    if audit.results_at is not None and audit.results_labels == state:
+        return audit.results
+    return audit_results(audit, state=state)
+
+
+def audit_results(audit: FilterAudit, *, save: bool = True, state: list[Any] | None = None) -> dict[str, Any]:
     """Compute the audit's figures from the labels so far (see the module docstring); store them on the audit.
 
-    Changes `audit.results` / `results_at` and, once something is labelled, the job's dataset card (with
-    `save`). Safe to re-run: it recomputes from the labels.
+    Changes `audit.results` / `results_at` / `results_labels` and, once something is labelled, the job's dataset
+    card (with `save`). Safe to re-run: it recomputes from the labels. `state`: the labels' state, when the
+    caller has just read it.
     """
+    if save and state is None:
+        state = labels_state(audit.project)
     consensus, units = item_labels(audit.project)
     good = set(audit.good_labels)
     samples = list(audit.samples.values("item_id", "doc_id", "position", "step", "decision", "reason"))
@@ -276,7 +300,8 @@ def audit_results(audit: FilterAudit, *, save: bool = True) -> dict[str, Any]:
     if save:
         audit.results = results
         audit.results_at = timezone.now()
-        audit.save(update_fields=["results", "results_at"])
+        audit.results_labels = state or []
+        audit.save(update_fields=["results", "results_at", "results_labels"])
         if any(step["labelled"]["removed"] or step["labelled"]["kept"] for step in steps):
             job_card_write(audit.job)  # the card's audited precision follows the labels
     return results

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from loop.models import AuditSample, FilterAudit, RecipeVersion
-from loop.services.audits import audit_create, audit_results
+from loop.services.audits import audit_create, audit_results, audit_results_current
 from loop.services.completion import job_completed
 from tests.support.annotation_quality import annotate, make_users
 from tests.support.job_outputs import outputs
@@ -114,3 +114,33 @@ def test_audit_page_shows_figures_and_creates_an_audit(engineer_client: Any, tmp
 def test_audit_page_is_not_for_annotators(annotator_client: Any, tmp_path: Path) -> None:
     job = finished_job(tmp_path, copies=1)
     assert annotator_client.get(f"/jobs/{job.pk}/audit/").status_code == 404
+
+
+def test_reading_an_audit_writes_nothing_until_new_labels_arrive(tmp_path: Path) -> None:
+    # given a finished job's audit with half of its samples labelled, read once
+    job = finished_job(tmp_path)
+    job_completed(job.pk)
+    audit = audit_create(job, steps=["gopher_repetition"], half_width=0.2, seed=3)
+    people = make_users(2, "reader", audit.project)
+    samples = list(AuditSample.objects.filter(audit=audit).select_related("item"))
+    half = len(samples) // 2
+    for sample in samples[:half]:
+        for person in people:
+            annotate(sample.item, person, {"labels": ["junk"]})
+    first = audit_results_current(audit)
+    card = Path(job.output) / "card.json"
+    written, computed = card.stat().st_mtime_ns, audit.results_at
+    # when it is read again with no new label
+    again = audit_results_current(FilterAudit.objects.get(pk=audit.pk))
+    # then nothing is computed or written again
+    assert again == first
+    assert FilterAudit.objects.get(pk=audit.pk).results_at == computed
+    assert card.stat().st_mtime_ns == written
+    # and when the other half is labelled, the next read computes the figures and the card again
+    for sample in samples[half:]:
+        for person in people:
+            annotate(sample.item, person, {"labels": ["junk"]})
+    latest = audit_results_current(FilterAudit.objects.get(pk=audit.pk))
+    assert latest["items_labelled"] == len({s.item_id for s in samples}) > first["items_labelled"]
+    assert FilterAudit.objects.get(pk=audit.pk).results_at > computed
+    assert card.stat().st_mtime_ns > written
