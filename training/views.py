@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import can_train
-from core.errors import ApplicationError
 from core.forms import form_apply
 from training import selectors
 from training.models import Pipeline, Run
@@ -129,11 +128,9 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_POST
 @trainer_required
 def run_cancel_action(request: HttpRequest, run_id: int) -> HttpResponse:
-    try:
-        run_cancel(request.user, run_id)  # type: ignore[arg-type]
-        messages.success(request, _("Cancellation requested."))
-    except ApplicationError as error:
-        messages.error(request, str(error.message))
+    # A run that can no longer be cancelled is a Conflict, shown by the console's error boundary.
+    run_cancel(request.user, run_id)  # type: ignore[arg-type]
+    messages.success(request, _("Cancellation requested."))
     return redirect("training:run-detail", run_id=run_id)
 
 
@@ -164,11 +161,8 @@ def pipeline_detail(request: HttpRequest, pipeline_id: int) -> HttpResponse:
 @require_POST
 @trainer_required
 def pipeline_cancel_action(request: HttpRequest, pipeline_id: int) -> HttpResponse:
-    try:
-        pipeline_cancel(request.user, pipeline_id)  # type: ignore[arg-type]
-        messages.success(request, _("Pipeline cancelled."))
-    except ApplicationError as error:
-        messages.error(request, str(error.message))
+    pipeline_cancel(request.user, pipeline_id)  # type: ignore[arg-type]
+    messages.success(request, _("Pipeline cancelled."))
     return redirect("training:pipeline-detail", pipeline_id=pipeline_id)
 
 

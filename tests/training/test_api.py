@@ -163,3 +163,16 @@ def test_the_new_run_and_new_pipeline_forms_queue_work_and_show_errors_in_place(
     page = client.get(response["Location"]).content.decode()
     assert "SFT → DPO" in page and page.count("/training/runs/") >= 2
     assert Run.objects.get(pipeline=pipeline, kind="dpo").hyperparameters["beta"] == 0.2
+
+
+def test_the_cancel_button_on_a_run_already_cancelled_shows_the_conflict_page(
+        api: APIClient, trainer: Any, client: Any, tiny_model: Path, demo_exports: dict[str, Path]) -> None:
+    # given a run cancelled once from its page
+    run_id = _submit(api, kind="sft", dataset=str(demo_exports["sft"]), base_model=str(tiny_model)).json()["id"]
+    client.force_login(trainer)
+    first = client.post(f"/training/runs/{run_id}/cancel/", follow=True)
+    assert first.status_code == 200 and Run.objects.get(pk=run_id).status == "cancelled"
+    # when the button is pressed again (a second tab), then the console's error page says why, with 409
+    again = client.post(f"/training/runs/{run_id}/cancel/")
+    assert again.status_code == 409
+    assert "cancel" in again.content.decode().lower()
