@@ -5,6 +5,11 @@ disk (each row's finished JSON line plus the index of its prompt), while only co
 split (see `split`). A second pass reads the spool and sends each row to its split's writer. The card is written
 last: an export folder with `card.json` is complete, one without it is not an export.
 
+Rows may come in parts, runs of the rows in order (`run_export_parts`): each part's first pass (building its rows,
+the checks, its spool and its prompts' MinHash signatures, nearly all of the work) runs in a forked process of its
+own, and the parent merges what they counted and their prompts before the second pass reads the spools in order.
+The rows, their order and so the bytes and the hash are those of one part.
+
 A re-run into the same folder after a crash clears what the crashed run left and writes the same bytes; a folder
 holding a finished export is never written again (`ExportExistsError`): exports are immutable.
 """
