@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TypeAlias
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.translation import gettext as _
 
 from accounts.roles import can_manage_annotation, can_review
 from annotation.access import access_project_by_id, access_project_to_manage
@@ -30,22 +31,22 @@ def access_project_to_review(user: User, project_id: int) -> Project:
     if can_manage_annotation(user):
         return project
     if not can_review(user):
-        raise PermissionDenied("only reviewers can do this")
+        raise PermissionDenied(_("only reviewers can do this"))
     if not Membership.objects.filter(project=project, user=user, role=Membership.ROLE_REVIEWER).exists():
-        raise PermissionDenied("only the project's reviewers can do this")
+        raise PermissionDenied(_("only the project's reviewers can do this"))
     return project
 
 
 def access_annotation_to_review(user: User, annotation_id: int) -> Annotation:
     """The annotation, if the user reviews its project; 404 when the user cannot see the project at all."""
     if not user.is_authenticated:
-        raise PermissionDenied("log in first")
+        raise PermissionDenied(_("log in first"))
     annotation = (Annotation.objects.select_related("project", "item", "annotator")
                   .filter(pk=annotation_id).first())
     if annotation is None:
-        raise NotFound("no such annotation")
+        raise NotFound(_("no such annotation"))
     try:
         access_project_to_review(user, annotation.project_id)
     except NotFound:
-        raise NotFound("no such annotation") from None
+        raise NotFound(_("no such annotation")) from None
     return annotation

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -115,7 +116,7 @@ class ItemListView(_Paginated):
         data = form.validated_data
         given = [key for key in ("file", "jsonl", "items") if key in data]
         if len(given) != 1:
-            raise ValidationError("send exactly one of file, jsonl or items")
+            raise ValidationError(_("send exactly one of file, jsonl or items"))
         if "file" in data:
             report = items.items_import(project, data["file"])
         elif "jsonl" in data:
@@ -164,7 +165,7 @@ class MemberDetailView(APIView):
         form.is_valid(raise_exception=True)
         membership = Membership.objects.filter(project=project, user__username=username).select_related("user").first()
         if membership is None:
-            raise NotFound("not a member of this project")
+            raise NotFound(_("not a member of this project"))
         membership = members.membership_set_paused(project, membership.user, form.validated_data["paused"])
         return Response(serializers.MembershipSerializer(membership).data)
 
@@ -298,7 +299,7 @@ class CheckView(APIView):
         draft = form.validated_data["payload"]
         if not isinstance(draft, dict) or not all(isinstance(draft.get(k, ""), str)
                                                   for k in ("instruction", "response", "reasoning")):
-            raise ValidationError("payload must be an object whose written fields are text", field="payload")
+            raise ValidationError(_("payload must be an object whose written fields are text"), field="payload")
         return Response(writing_checks(project, draft).as_dict())
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -99,7 +100,7 @@ class ProjectQualitySettingsView(APIView):
     def patch(self, request: Request, project_id: int) -> Response:
         project = access_project_quality(request.user, project_id)
         if not isinstance(request.data, dict):
-            raise ValidationError("send a JSON object of settings")
+            raise ValidationError(_("send a JSON object of settings"))
         return Response(_settings_body(quality_settings_update(project, dict(request.data))))
 
 
@@ -123,10 +124,10 @@ class MemberPauseView(APIView):
         project = access_project_quality(request.user, project_id)
         paused = request.data.get("paused", True) if isinstance(request.data, dict) else None
         if not isinstance(paused, bool):
-            raise ValidationError("paused must be true or false", field="paused")
+            raise ValidationError(_("paused must be true or false"), field="paused")
         user = get_user_model().objects.filter(pk=user_id).first()
         if user is None:
-            raise NotFound("no such member")
+            raise NotFound(_("no such member"))
         membership = membership_set_paused(project, user, paused)
         return Response({"user_id": user.pk, "username": user.get_username(), "paused": membership.paused})
 
@@ -138,7 +139,7 @@ class GoldPromoteView(APIView):
         project = access_project_quality(request.user, project_id)
         minimum = request.data.get("min_annotations", 3) if isinstance(request.data, dict) else 3
         if isinstance(minimum, bool) or not isinstance(minimum, int):
-            raise ValidationError("min_annotations must be an integer", field="min_annotations")
+            raise ValidationError(_("min_annotations must be an integer"), field="min_annotations")
         promoted = gold_promote_unanimous(project, minimum)
         opened = gold_items_prepare(project)
         return Response({"promoted": promoted, "opened": opened})
@@ -155,7 +156,7 @@ class ReviewQueueView(APIView):
         try:
             limit = min(200, max(1, int(request.query_params.get("limit", 50))))
         except ValueError:
-            raise ValidationError("limit must be an integer", field="limit") from None
+            raise ValidationError(_("limit must be an integer"), field="limit") from None
         routed_only = request.query_params.get("all") not in ("1", "true")
         annotations = review_queue(project, routed_only=routed_only, limit=limit)
         return Response({"results": [annotation_body(annotation) for annotation in annotations]})

@@ -83,7 +83,7 @@ def manager_required(view: View) -> View:
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not can_manage_annotation(request.user):
-            raise PermissionDenied("annotation projects are managed by managers and admins")
+            raise PermissionDenied(_("annotation projects are managed by managers and admins"))
         return view(request, *args, **kwargs)
 
     return login_required(guarded)

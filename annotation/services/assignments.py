@@ -41,6 +41,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from annotation.models import Annotation, Assignment, Guideline, Item, Membership, Project
 from annotation.services import ordering
@@ -56,6 +58,12 @@ REAP_BATCH = 1000
 MAX_ACTIVE_SECONDS = 24 * 3600.0
 MAX_DRAFT_BYTES = 200_000
 MAX_SKIP_REASON = 1000
+# How a lease that is no longer live is named to its annotator (the statuses stay English in the data).
+LEASE_STATUS_LABELS = {
+    Assignment.STATUS_SUBMITTED: pgettext_lazy("assignment status", "submitted"),
+    Assignment.STATUS_SKIPPED: pgettext_lazy("assignment status", "skipped"),
+    Assignment.STATUS_EXPIRED: pgettext_lazy("assignment status", "expired"),
+}
 
 
 def _skip_locked() -> bool:
@@ -66,9 +74,10 @@ def _active_seconds(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValidationError("active_seconds must be a number", field="active_seconds")
+        raise ValidationError(_("active_seconds must be a number"), field="active_seconds")
     if not 0 <= value <= MAX_ACTIVE_SECONDS:
-        raise ValidationError("active_seconds must be from 0 to 86400", field="active_seconds")
+        raise ValidationError(_("active_seconds must be from 0 to %(most)s") % {"most": int(MAX_ACTIVE_SECONDS)},
+                              field="active_seconds")
     return float(value)
 
 
@@ -207,7 +216,7 @@ def assignment_claim_next(user: AbstractBaseUser, project: Project, *,
     """
     if membership is not None and membership.paused:
         return None
-    for _ in range(CLAIM_ATTEMPTS):
+    for _attempt in range(CLAIM_ATTEMPTS):
         try:
             with transaction.atomic():
                 outcome = _claim(user, project)
@@ -221,7 +230,7 @@ def assignment_claim_next(user: AbstractBaseUser, project: Project, *,
             continue
         if not isinstance(outcome, _Reaped):
             return outcome
-    raise Conflict("could not claim an item: too many concurrent claims; try again")
+    raise Conflict(_("could not claim an item: too many concurrent claims; try again"))
 
 
 def _claim(user: AbstractBaseUser, project: Project) -> Assignment | _Reaped | None:
@@ -237,7 +246,7 @@ def _claim(user: AbstractBaseUser, project: Project) -> Assignment | _Reaped | N
         memberships = memberships.select_for_update(no_key=True)
     paused = memberships.values_list("paused", flat=True).first()
     if paused is None:
-        raise NotFound("no such project")
+        raise NotFound(_("no such project"))
     if paused:
         return None
     current = (Assignment.objects.filter(annotator=user, project=project, status=Assignment.STATUS_LEASED)
@@ -287,7 +296,7 @@ def _own(user: AbstractBaseUser, assignment_id: int, *, lock: bool, guideline: b
         assignments = assignments.select_for_update(of=("self",))
     assignment = assignments.filter(pk=assignment_id, annotator=user).first()
     if assignment is None:
-        raise NotFound("no such assignment")
+        raise NotFound(_("no such assignment"))
     return assignment
 
 
@@ -300,7 +309,8 @@ def _renew(user: AbstractBaseUser, assignment_id: int, fields: dict[str, Any]) -
         expires_at=expires_at, heartbeat_at=now, **fields)
     if not updated:
         assignment.refresh_from_db(fields=["status"])
-        raise Conflict(f"this lease is no longer live (it is {assignment.status})")
+        status = LEASE_STATUS_LABELS.get(assignment.status, assignment.status)
+        raise Conflict(_("this lease is no longer live (it is %(status)s)") % {"status": status})
     assignment.expires_at, assignment.heartbeat_at = expires_at, now
     for key, value in fields.items():
         setattr(assignment, key, value)
@@ -317,9 +327,9 @@ def assignment_draft_save(user: AbstractBaseUser, assignment_id: int, draft: Any
                           active_seconds: Any = None) -> Assignment:
     """Save the page's draft and active time; renews the lease like a heartbeat. Safe to re-run."""
     if not isinstance(draft, dict):
-        raise ValidationError("draft must be a JSON object", field="draft")
+        raise ValidationError(_("draft must be a JSON object"), field="draft")
     if len(repr(draft)) > MAX_DRAFT_BYTES:
-        raise ValidationError("draft is too large", field="draft")
+        raise ValidationError(_("draft is too large"), field="draft")
     fields: dict[str, Any] = {"draft": draft}
     seconds = _active_seconds(active_seconds)
     if seconds is not None:
@@ -333,15 +343,16 @@ def assignment_skip(user: AbstractBaseUser, assignment_id: int, reason: Any) -> 
     Safe to re-run (a skipped assignment stays skipped); 409 for a submitted one.
     """
     if not isinstance(reason, str) or not reason.strip():
-        raise ValidationError("say why you skip this item", field="reason")
+        raise ValidationError(_("say why you skip this item"), field="reason")
     if len(reason) > MAX_SKIP_REASON:
-        raise ValidationError(f"the reason is longer than {MAX_SKIP_REASON} characters", field="reason")
+        raise ValidationError(_("the reason is longer than %(most)s characters") % {"most": MAX_SKIP_REASON},
+                              field="reason")
     with transaction.atomic():
         assignment = _own(user, assignment_id, lock=True)
         if assignment.status == Assignment.STATUS_SKIPPED:
             return assignment
         if assignment.status == Assignment.STATUS_SUBMITTED:
-            raise Conflict("this item is already submitted")
+            raise Conflict(_("this item is already submitted"))
         was_live = assignment.status == Assignment.STATUS_LEASED
         assignment.status = Assignment.STATUS_SKIPPED
         assignment.skip_reason = reason.strip()
@@ -380,7 +391,7 @@ def assignment_submit(user: AbstractBaseUser, assignment_id: int, payload: Any,
             annotation.item, annotation.annotator = assignment.item, assignment.annotator
             return annotation, False
         if assignment.status == Assignment.STATUS_SKIPPED:
-            raise Conflict("you skipped this item")
+            raise Conflict(_("you skipped this item"))
         seconds = _active_seconds(active_seconds)
         project, item = assignment.project, assignment.item
         cleaned = payload_clean(project, payload, response_ids=[str(r["id"]) for r in item.responses],
@@ -393,7 +404,7 @@ def assignment_submit(user: AbstractBaseUser, assignment_id: int, payload: Any,
             signature = result.signature if written_text(project.kind, cleaned) else None
         revived = assignment.status == Assignment.STATUS_EXPIRED
         if revived and not _revive(assignment):
-            raise Conflict("your lease expired and the item went to someone else")
+            raise Conflict(_("your lease expired and the item went to someone else"))
         assignment.status = Assignment.STATUS_SUBMITTED
         assignment.submitted_at = timezone.now()
         if seconds is not None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext as _
 
 from annotation.models import Annotation, Project
 from annotation.services.payloads import written_text
@@ -97,26 +98,28 @@ def writing_checks(project: Project, payload: dict[str, Any], exclude_item: str 
         return result
     stripped = text.strip()
     if project.min_length and len(stripped) < project.min_length:
-        result.blocking.append({"code": "too_short", "message":
-                                f"write at least {project.min_length} characters ({len(stripped)} so far)"})
+        written = {"least": project.min_length, "count": len(stripped)}
+        result.blocking.append({"code": "too_short",
+                                "message": _("write at least %(least)s characters (%(count)s so far)") % written})
     if project.pii_policy != Project.PII_OFF:
         extra = " ".join(str(payload.get(k, "")) for k in ("reasoning",) if payload.get(k))
         spans = find_pii(" ".join([text, extra]).strip(), lang=project.language)
         if spans:
             kinds = sorted({span["type"] for span in spans})
-            problem = {"code": "pii", "message": f"the text seems to hold personal data ({', '.join(kinds)})",
-                       "types": kinds}
+            problem = {"code": "pii", "types": kinds,
+                       "message": _("the text seems to hold personal data (%(types)s)") % {"types": ", ".join(kinds)}}
             (result.blocking if project.pii_policy == Project.PII_BLOCK else result.warnings).append(problem)
     if len(stripped) >= LANGUAGE_MIN_CHARS:
         language, confidence = identify_language(stripped)
         if confidence >= LANGUAGE_MIN_CONFIDENCE and language != project.language:
             result.warnings.append({"code": "language", "language": language, "message":
-                                    f"the text looks like {language}, not the project's {project.language}"})
+                                    _("the text looks like %(language)s, not the project's %(project_language)s")
+                                    % {"language": language, "project_language": project.language}})
     if project.kind == Project.KIND_INSTRUCTION:
         sig = signature(stripped)
         result.signature = sig.astype(np.uint32).tobytes()
         similar = _near_duplicates(project, sig, exclude_item)
         if similar:
             result.warnings.append({"code": "near_duplicate", "similar": similar, "message":
-                                    "a similar instruction is already in the project"})
+                                    _("a similar instruction is already in the project")})
     return result

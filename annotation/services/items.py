@@ -18,6 +18,8 @@ from typing import IO, Any
 
 import fsspec
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from annotation.models import Item, Project
 from annotation.services.payloads import payload_clean
@@ -41,6 +43,14 @@ RESPONSE_COUNTS: dict[str, tuple[int, int] | None] = {
     Project.KIND_RESPONSE: None,
     Project.KIND_LABEL: None,
 }
+# How a curation job that is not completed is named to the manager (the statuses stay English in the data).
+JOB_STATUS_LABELS = {
+    Job.Status.PLANNING: pgettext_lazy("curation job status", "planning"),
+    Job.Status.PENDING: pgettext_lazy("curation job status", "pending"),
+    Job.Status.RUNNING: pgettext_lazy("curation job status", "running"),
+    Job.Status.FAILED: pgettext_lazy("curation job status", "failed"),
+    Job.Status.CANCELLED: pgettext_lazy("curation job status", "cancelled"),
+}
 
 
 @dataclass
@@ -60,14 +70,15 @@ class LineError(ValueError):
 
 def _messages(value: Any) -> list[dict[str, str]]:
     if not isinstance(value, list) or not value:
-        raise LineError("messages must be a non-empty list of {role, content}")
+        raise LineError(_("messages must be a non-empty list of {role, content}"))
     for position, message in enumerate(value, 1):
         if not isinstance(message, dict) or set(message) != {"role", "content"}:
-            raise LineError(f"message {position} must have exactly role and content")
+            raise LineError(_("message %(position)s must have exactly role and content") % {"position": position})
         if message["role"] not in MESSAGE_ROLES:
-            raise LineError(f"message {position} has role {message['role']!r} (roles: {', '.join(MESSAGE_ROLES)})")
+            raise LineError(_("message %(position)s has role %(role)s (roles: %(roles)s)") % {
+                "position": position, "role": repr(message["role"]), "roles": ", ".join(MESSAGE_ROLES)})
         if not isinstance(message["content"], str):
-            raise LineError(f"message {position} content must be text")
+            raise LineError(_("message %(position)s content must be text") % {"position": position})
     return value
 
 
@@ -75,31 +86,34 @@ def _responses(value: Any, kind: str) -> list[dict[str, str]]:
     counts = RESPONSE_COUNTS[kind]
     if counts is None:
         if value:
-            raise LineError(f"{kind} items take no responses")
+            raise LineError(_("%(kind)s items take no responses") % {"kind": kind})
         return []
     low, high = counts
     if not isinstance(value, list):
-        raise LineError(f"{kind} items need responses: a list of {{id, text, model?}}")
+        raise LineError(_("%(kind)s items need responses: a list of {id, text, model?}") % {"kind": kind})
     if not low <= len(value) <= high:
-        wanted = f"exactly {low}" if low == high else f"{low} to {high}"
-        raise LineError(f"{kind} items need {wanted} responses, this one has {len(value)}")
+        counts_given = {"kind": kind, "low": low, "high": high, "given": len(value)}
+        if low == high:
+            raise LineError(_("%(kind)s items need exactly %(low)s responses, this one has %(given)s") % counts_given)
+        raise LineError(_("%(kind)s items need %(low)s to %(high)s responses, this one has %(given)s") % counts_given)
     ids: list[str] = []
     for position, response in enumerate(value, 1):
         if not isinstance(response, dict) or not {"id", "text"} <= set(response) or set(response) - {
                 "id", "text", "model"}:
-            raise LineError(f"response {position} must have id and text (and optionally model) only")
+            raise LineError(_("response %(position)s must have id and text (and optionally model) only")
+                            % {"position": position})
         if not isinstance(response["id"], (str, int)) or isinstance(response["id"], bool) or str(
                 response["id"]) == "":
-            raise LineError(f"response {position} needs an id (text or number)")
+            raise LineError(_("response %(position)s needs an id (text or number)") % {"position": position})
         if not isinstance(response["text"], str):
-            raise LineError(f"response {position} text must be text")
+            raise LineError(_("response %(position)s text must be text") % {"position": position})
         if "model" in response and not isinstance(response["model"], str):
-            raise LineError(f"response {position} model must be text")
+            raise LineError(_("response %(position)s model must be text") % {"position": position})
         response_id = str(response["id"])
         response["id"] = response_id
         ids.append(response_id)
     if len(set(ids)) != len(ids):
-        raise LineError("response ids repeat within the item")
+        raise LineError(_("response ids repeat within the item"))
     return value
 
 
@@ -111,43 +125,44 @@ def _content_id(record: dict[str, Any]) -> str:
 def item_from_record(project: Project, record: Any) -> Item:
     """Check one item record against the project's kind and return an unsaved Item (LineError says why not)."""
     if not isinstance(record, dict):
-        raise LineError("a line must be a JSON object")
+        raise LineError(_("a line must be a JSON object"))
     unknown = sorted(set(record) - set(ITEM_FIELDS))
     if unknown:
-        raise LineError(f"unknown fields: {', '.join(unknown)} (fields: {', '.join(ITEM_FIELDS)})")
+        raise LineError(_("unknown fields: %(fields)s (fields: %(known)s)")
+                        % {"fields": ", ".join(unknown), "known": ", ".join(ITEM_FIELDS)})
     prompt = record.get("prompt", "")
     if not isinstance(prompt, str):
-        raise LineError("prompt must be text")
+        raise LineError(_("prompt must be text"))
     messages = _messages(record["messages"]) if record.get("messages") is not None else None
     if not prompt.strip() and not messages and project.kind != Project.KIND_INSTRUCTION:
-        raise LineError("an item needs a prompt or messages")
+        raise LineError(_("an item needs a prompt or messages"))
     responses = _responses(record.get("responses"), project.kind)
     metadata = record.get("metadata", {})
     if not isinstance(metadata, dict):
-        raise LineError("metadata must be a JSON object")
+        raise LineError(_("metadata must be a JSON object"))
     priority = record.get("priority", 0)
     if not isinstance(priority, int) or isinstance(priority, bool) or not -(2**31) < priority < 2**31:
-        raise LineError("priority must be an integer")
+        raise LineError(_("priority must be an integer"))
     is_gold = record.get("is_gold", False)
     if not isinstance(is_gold, bool):
-        raise LineError("is_gold must be true or false")
+        raise LineError(_("is_gold must be true or false"))
     expected = record.get("expected")
     if expected is not None:
         try:
             expected = payload_clean(project, expected, response_ids=[r["id"] for r in responses])
         except ValidationError as error:
-            raise LineError(f"expected: {error.message}") from error
+            raise LineError(_("expected: %(reason)s") % {"reason": error.message}) from error
     if is_gold and expected is None:
-        raise LineError("a gold item needs its expected answer")
+        raise LineError(_("a gold item needs its expected answer"))
     raw_id = record.get("id")
     if raw_id is None:
         external_id = _content_id(record)
     elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and str(raw_id).strip():
         external_id = str(raw_id).strip()
     else:
-        raise LineError("id must be text or a number")
+        raise LineError(_("id must be text or a number"))
     if len(external_id) > MAX_ID_LENGTH:
-        raise LineError(f"id is longer than {MAX_ID_LENGTH} characters")
+        raise LineError(_("id is longer than %(most)s characters") % {"most": MAX_ID_LENGTH})
     return Item(project=project, external_id=external_id, prompt=prompt, messages=messages, responses=responses,
                 metadata=metadata, priority=priority, is_gold=is_gold, expected=expected,
                 # Gold items go to every annotator who draws one (quality control serves them at the gold rate).
@@ -159,11 +174,12 @@ def _decode(line: str | bytes) -> Any:
         try:
             line = line.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise LineError(f"not UTF-8 (byte {error.start})") from error
+            raise LineError(_("not UTF-8 (byte %(byte)s)") % {"byte": error.start}) from error
     try:
         return json.loads(line)
     except json.JSONDecodeError as error:
-        raise LineError(f"not valid JSON: {error.msg} at column {error.colno}") from error
+        where = {"error": error.msg, "column": error.colno}
+        raise LineError(_("not valid JSON: %(error)s at column %(column)s") % where) from error
 
 
 def _save_batch(project: Project, batch: list[tuple[int, Item]], report: ImportReport) -> None:
@@ -173,7 +189,7 @@ def _save_batch(project: Project, batch: list[tuple[int, Item]], report: ImportR
     fresh = []
     for line_no, item in batch:
         if item.external_id in existing:
-            report.errors.append((line_no, f"id {item.external_id!r} is already in the project"))
+            report.errors.append((line_no, _("id %(id)s is already in the project") % {"id": repr(item.external_id)}))
         else:
             fresh.append(item)
     with transaction.atomic():
@@ -192,7 +208,8 @@ def _import_records(project: Project, records: Iterable[tuple[int, Any]]) -> Imp
                 raise record
             item = item_from_record(project, record)
             if item.external_id in seen:
-                raise LineError(f"id {item.external_id!r} repeats line {seen[item.external_id]}")
+                raise LineError(_("id %(id)s repeats line %(line)s")
+                                % {"id": repr(item.external_id), "line": seen[item.external_id]})
         except LineError as error:
             report.errors.append((line_no, str(error)))
             continue
@@ -251,12 +268,13 @@ def items_from_job(project: Project, job: Job, kept: bool, limit: int | None = N
     items. Safe to re-run: documents already imported are reported, not added again.
     """
     if project.kind != Project.KIND_LABEL:
-        raise ValidationError("only label projects take documents from curation jobs", field="project")
+        raise ValidationError(_("only label projects take documents from curation jobs"), field="project")
     if job.status != Job.Status.COMPLETED:
-        raise ValidationError(f"job {job.pk} is {job.status}; only a completed job's documents can be labelled",
-                              field="job")
+        status = JOB_STATUS_LABELS.get(job.status, job.status)
+        raise ValidationError(_("job %(job)s is %(status)s; only a completed job's documents can be labelled")
+                              % {"job": job.pk, "status": status}, field="job")
     if limit is not None and limit < 1:
-        raise ValidationError("limit must be at least 1", field="limit")
+        raise ValidationError(_("limit must be at least 1"), field="limit")
 
     def records() -> Iterator[tuple[int, Any]]:
         existing = set(project.items.values_list("external_id", flat=True))

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.roles import ANNOTATOR, role_groups
 from accounts.services import user_ensure
@@ -27,7 +28,7 @@ CSV_COLUMNS = ("username", "password", "role")
 def membership_add(project: Project, user: AbstractBaseUser, role: str = Membership.ROLE_ANNOTATOR) -> Membership:
     """Make `user` a member of the project with `role` (updating the role of an existing member). Safe to re-run."""
     if role not in Membership.ROLES:
-        raise ValidationError(f"role must be one of {', '.join(Membership.ROLES)}", field="role")
+        raise ValidationError(_("role must be one of %(roles)s") % {"roles": ", ".join(Membership.ROLES)}, field="role")
     membership, created = Membership.objects.get_or_create(project=project, user=user, defaults={"role": role})
     if not created and membership.role != role:
         membership.role = role
@@ -39,7 +40,7 @@ def membership_set_paused(project: Project, user: AbstractBaseUser, paused: bool
     """Pause (no new items) or resume a member. Safe to re-run."""
     membership = Membership.objects.filter(project=project, user=user).first()
     if membership is None:
-        raise NotFound("not a member of this project")
+        raise NotFound(_("not a member of this project"))
     if membership.paused != paused:
         membership.paused = paused
         membership.save(update_fields=["paused"])
@@ -50,7 +51,7 @@ def membership_add_by_username(project: Project, username: str, role: str = Memb
     """Add an existing user, by username, to the project."""
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise NotFound(f"no user {username!r}", field="username")
+        raise NotFound(_("no user %(username)s") % {"username": repr(username)}, field="username")
     return membership_add(project, user, role)
 
 
@@ -76,10 +77,10 @@ def members_import_csv(project: Project, file: IO[str] | IO[bytes] | str) -> Mem
         text = text.decode("utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None or "username" not in reader.fieldnames:
-        raise ValidationError("the CSV needs a header row with a username column", field="file")
+        raise ValidationError(_("the CSV needs a header row with a username column"), field="file")
     unknown = sorted(set(reader.fieldnames) - set(CSV_COLUMNS))
     if unknown:
-        raise ValidationError(f"unknown CSV columns: {', '.join(unknown)}", field="file")
+        raise ValidationError(_("unknown CSV columns: %(columns)s") % {"columns": ", ".join(unknown)}, field="file")
     report = MembersReport()
     User = get_user_model()
     for row in reader:
@@ -87,16 +88,17 @@ def members_import_csv(project: Project, file: IO[str] | IO[bytes] | str) -> Mem
         username = (row.get("username") or "").strip()
         role = (row.get("role") or Membership.ROLE_ANNOTATOR).strip()
         if not username:
-            report.errors.append((line, "no username"))
+            report.errors.append((line, _("no username")))
             continue
         if role not in Membership.ROLES:
-            report.errors.append((line, f"role must be one of {', '.join(Membership.ROLES)}"))
+            report.errors.append((line, _("role must be one of %(roles)s") % {"roles": ", ".join(Membership.ROLES)}))
             continue
         user = User.objects.filter(username=username).first()
         if user is None:
             password = (row.get("password") or "").strip()
             if len(password) < 8:
-                report.errors.append((line, f"user {username!r} does not exist; give a password of 8+ characters"))
+                report.errors.append((line, _("user %(username)s does not exist; give a password of 8+ characters")
+                                       % {"username": repr(username)}))
                 continue
             user = user_ensure(username, password, role=ANNOTATOR)
             report.created.append(username)
@@ -109,9 +111,9 @@ def invite_create(project: Project, user: AbstractBaseUser | None, *, max_uses: 
                   days: int = INVITE_DAYS) -> Invite:
     """Create an invite link token for the project. Not idempotent: each call makes a new token."""
     if max_uses < 1:
-        raise ValidationError("max_uses must be at least 1", field="max_uses")
+        raise ValidationError(_("max_uses must be at least 1"), field="max_uses")
     if not 1 <= days <= 365:
-        raise ValidationError("an invite lasts from 1 to 365 days", field="days")
+        raise ValidationError(_("an invite lasts from 1 to 365 days"), field="days")
     return Invite.objects.create(project=project, token=secrets.token_urlsafe(24), max_uses=max_uses,
                                  expires_at=timezone.now() + timedelta(days=days), created_by=user)
 
@@ -122,14 +124,14 @@ def invite_accept(token: str, user: AbstractBaseUser) -> Membership:
     with transaction.atomic():
         invite = Invite.objects.select_for_update().select_related("project").filter(token=token).first()
         if invite is None:
-            raise NotFound("this invite link is not valid")
+            raise NotFound(_("this invite link is not valid"))
         existing = Membership.objects.filter(project=invite.project, user=user).first()
         if existing is not None:
             return existing
         if invite.expires_at <= timezone.now():
-            raise Conflict("this invite link has expired")
+            raise Conflict(_("this invite link has expired"))
         if invite.uses >= invite.max_uses:
-            raise Conflict("this invite link has been used up")
+            raise Conflict(_("this invite link has been used up"))
         Invite.objects.filter(pk=invite.pk).update(uses=F("uses") + 1)
         groups = user.groups  # type: ignore[attr-defined]
         if not groups.exists():  # a user with no role becomes an annotator; others keep their role

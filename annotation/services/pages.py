@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
 
 from annotation.models import Annotation, Assignment, Invite, Item, Membership, Project
 from annotation.selectors import annotator_progress
@@ -106,7 +107,7 @@ def job_by_id(job_id: int) -> Job:
     """The curation job whose documents a manager turns into items (managers name jobs by id), or NotFound."""
     job = Job.objects.filter(pk=job_id).first()
     if job is None:
-        raise NotFound(f"there is no curation job {job_id}", field="job")
+        raise NotFound(_("there is no curation job %(job)s") % {"job": job_id}, field="job")
     return job
 
 
@@ -114,5 +115,5 @@ def invite_by_token(token: str) -> Invite:
     """The invite a link names, or NotFound (its validity is checked when it is accepted)."""
     invite = Invite.objects.select_related("project").filter(token=token).first()
     if invite is None:
-        raise NotFound("this invite link is not valid")
+        raise NotFound(_("this invite link is not valid"))
     return invite

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from django.utils.translation import gettext as _
+
 from annotation.services import ordering
 from core.errors import ValidationError
 
@@ -41,13 +43,14 @@ class ProjectSettings(Protocol):
 
 def _fields(payload: Any, required: Sequence[str], optional: Sequence[str] = ()) -> dict[str, Any]:
     if not isinstance(payload, dict):
-        raise ValidationError("payload must be a JSON object", field="payload")
+        raise ValidationError(_("payload must be a JSON object"), field="payload")
     missing = [key for key in required if key not in payload]
     if missing:
-        raise ValidationError(f"payload is missing {', '.join(missing)}", field="payload")
+        raise ValidationError(_("payload is missing %(fields)s") % {"fields": ", ".join(missing)}, field="payload")
     unknown = sorted(set(payload) - set(required) - set(optional))
     if unknown:
-        raise ValidationError(f"payload has unexpected fields: {', '.join(unknown)}", field="payload")
+        raise ValidationError(_("payload has unexpected fields: %(fields)s") % {"fields": ", ".join(unknown)},
+                              field="payload")
     return payload
 
 
@@ -60,25 +63,27 @@ def _text(payload: dict[str, Any], key: str, *, required: bool = True) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str):
-        raise ValidationError(f"{key} must be text", field=key)
+        raise ValidationError(_("%(field)s must be text") % {"field": key}, field=key)
     if required and not value.strip():
-        raise ValidationError(f"{key} cannot be empty", field=key)
+        raise ValidationError(_("%(field)s cannot be empty") % {"field": key}, field=key)
     return value
 
 
 def _ratings(project: ProjectSettings, ratings: Any, field: str) -> dict[str, int]:
     if not isinstance(ratings, dict):
-        raise ValidationError(f"{field} must be an object of criterion: score", field="ratings")
+        raise ValidationError(_("%(field)s must be an object of criterion: score") % {"field": field}, field="ratings")
     missing = [c for c in project.criteria if c not in ratings]
     unknown = sorted(set(ratings) - set(project.criteria))
     if missing:
-        raise ValidationError(f"{field} are missing criteria: {', '.join(missing)}", field="ratings")
+        raise ValidationError(_("%(field)s are missing criteria: %(criteria)s")
+                              % {"field": field, "criteria": ", ".join(missing)}, field="ratings")
     if unknown:
-        raise ValidationError(f"{field} have unknown criteria: {', '.join(unknown)}", field="ratings")
+        raise ValidationError(_("%(field)s have unknown criteria: %(criteria)s")
+                              % {"field": field, "criteria": ", ".join(unknown)}, field="ratings")
     for criterion, score in ratings.items():
         if not _is_int(score) or not 1 <= score <= project.scale:
-            raise ValidationError(f"rating of {criterion} must be an integer from 1 to {project.scale}",
-                                  field="ratings")
+            raise ValidationError(_("rating of %(criterion)s must be an integer from 1 to %(scale)s")
+                                  % {"criterion": criterion, "scale": project.scale}, field="ratings")
     return {c: ratings[c] for c in project.criteria}
 
 
@@ -89,49 +94,55 @@ def _likert(project: ProjectSettings, payload: Any, response_ids: Sequence[str])
         return {"ratings": _ratings(project, ratings, "ratings")}
     # Several responses: one set of ratings per response, keyed by response id.
     if not isinstance(ratings, dict) or set(ratings) != set(response_ids):
-        raise ValidationError(f"ratings must rate each response: an object keyed by {', '.join(response_ids)}",
-                              field="ratings")
-    return {"ratings": {r: _ratings(project, ratings[r], f"ratings of {r}") for r in response_ids}}
+        raise ValidationError(_("ratings must rate each response: an object keyed by %(responses)s")
+                              % {"responses": ", ".join(response_ids)}, field="ratings")
+    return {"ratings": {r: _ratings(project, ratings[r], _("ratings of %(response)s") % {"response": r})
+                        for r in response_ids}}
 
 
 def _pairwise(payload: Any) -> dict[str, Any]:
     _fields(payload, ["choice"], ["strength"])
     choice = payload["choice"]
     if choice not in PAIRWISE_CHOICES:
-        raise ValidationError('choice must be "a", "b" or "tie"', field="choice")
+        raise ValidationError(_('choice must be "a", "b" or "tie"'), field="choice")
     strength = payload.get("strength")
     if strength is None and choice != "tie":
-        raise ValidationError("strength (1 to 3) is required when choosing a or b", field="strength")
+        raise ValidationError(_("strength (1 to 3) is required when choosing a or b"), field="strength")
     if strength is not None and (not _is_int(strength) or strength not in STRENGTHS):
-        raise ValidationError("strength must be 1, 2 or 3", field="strength")
+        raise ValidationError(_("strength must be 1, 2 or 3"), field="strength")
     return {"choice": choice, "strength": strength}
 
 
 def _groups(value: Any, ids: Sequence[str], field: str) -> list[list[str]]:
     """Check a ranking (groups best first) covers each of `ids` exactly once."""
     if not isinstance(value, list) or not value:
-        raise ValidationError(f"{field} must be a non-empty list of groups of response ids", field=field)
+        raise ValidationError(_("%(field)s must be a non-empty list of groups of response ids") % {"field": field},
+                              field=field)
     seen: list[str] = []
     for group in value:
         if not isinstance(group, list) or not group or not all(isinstance(r, str) for r in group):
-            raise ValidationError(f"each group of {field} must be a non-empty list of response ids", field=field)
+            raise ValidationError(_("each group of %(field)s must be a non-empty list of response ids")
+                                  % {"field": field}, field=field)
         seen.extend(group)
     duplicates = sorted({r for r in seen if seen.count(r) > 1})
     unknown = sorted(set(seen) - set(ids))
     missing = [r for r in ids if r not in seen]
     if duplicates:
-        raise ValidationError(f"{field} names responses more than once: {', '.join(duplicates)}", field=field)
+        raise ValidationError(_("%(field)s names responses more than once: %(responses)s")
+                              % {"field": field, "responses": ", ".join(duplicates)}, field=field)
     if unknown:
-        raise ValidationError(f"{field} names unknown responses: {', '.join(unknown)}", field=field)
+        raise ValidationError(_("%(field)s names unknown responses: %(responses)s")
+                              % {"field": field, "responses": ", ".join(unknown)}, field=field)
     if missing:
-        raise ValidationError(f"{field} leaves out responses: {', '.join(missing)}", field=field)
+        raise ValidationError(_("%(field)s leaves out responses: %(responses)s")
+                              % {"field": field, "responses": ", ".join(missing)}, field=field)
     return [list(group) for group in value]
 
 
 def _all_bad(payload: dict[str, Any]) -> bool:
     value = payload.get("all_bad", False)
     if not isinstance(value, bool):
-        raise ValidationError("all_bad must be true or false", field="all_bad")
+        raise ValidationError(_("all_bad must be true or false"), field="all_bad")
     return value
 
 
@@ -140,7 +151,8 @@ def _ranking(payload: Any, response_ids: Sequence[str], rounds: Sequence[Sequenc
         _fields(payload, ["rounds"], ["all_bad"])
         answers = payload["rounds"]
         if not isinstance(answers, list) or len(answers) != len(rounds):
-            raise ValidationError(f"rounds must be a list of {len(rounds)} rankings, one per round", field="rounds")
+            raise ValidationError(_("rounds must be a list of %(count)s rankings, one per round")
+                                  % {"count": len(rounds)}, field="rounds")
         ranked = [_groups(answer, ids, f"rounds[{i}]")
                   for i, (answer, ids) in enumerate(zip(answers, rounds, strict=True))]
         merged = ordering.merge_rounds(ranked, list(response_ids))
@@ -153,7 +165,8 @@ def _instruction(project: ProjectSettings, payload: Any) -> dict[str, Any]:
     _fields(payload, ["instruction", "category"], ["examples", "reasoning", "turns"])
     cleaned: dict[str, Any] = {"instruction": _text(payload, "instruction"), "category": _text(payload, "category")}
     if project.categories and cleaned["category"] not in project.categories:
-        raise ValidationError(f"category must be one of {', '.join(project.categories)}", field="category")
+        raise ValidationError(_("category must be one of %(categories)s")
+                              % {"categories": ", ".join(project.categories)}, field="category")
     examples = payload.get("examples")
     if examples is not None:
         if not isinstance(examples, list) or not all(
@@ -161,10 +174,10 @@ def _instruction(project: ProjectSettings, payload: Any) -> dict[str, Any]:
                                                                           for v in e.values())
             for e in examples
         ):
-            raise ValidationError('examples must be a list of {"input": text, "output": text}', field="examples")
+            raise ValidationError(_('examples must be a list of {"input": text, "output": text}'), field="examples")
         cleaned["examples"] = examples
     if project.instruction_format == "few_shot" and not examples:
-        raise ValidationError("a few-shot instruction needs at least one example", field="examples")
+        raise ValidationError(_("a few-shot instruction needs at least one example"), field="examples")
     reasoning = _text(payload, "reasoning", required=project.instruction_format == "chain_of_thought")
     if reasoning:
         cleaned["reasoning"] = reasoning
@@ -174,15 +187,15 @@ def _instruction(project: ProjectSettings, payload: Any) -> dict[str, Any]:
             isinstance(t, dict) and set(t) == {"role", "content"} and t["role"] in TURN_ROLES
             and isinstance(t["content"], str) and t["content"].strip() for t in turns
         ):
-            raise ValidationError('turns must be a list of {"role": "user"|"assistant", "content": text}',
+            raise ValidationError(_('turns must be a list of {"role": "user"|"assistant", "content": text}'),
                                   field="turns")
         if any(turn["role"] != TURN_ROLES[i % 2] for i, turn in enumerate(turns)):
-            raise ValidationError("turns must alternate user, assistant, starting with the user", field="turns")
+            raise ValidationError(_("turns must alternate user, assistant, starting with the user"), field="turns")
         if turns and turns[-1]["role"] != "assistant":
-            raise ValidationError("the earlier turns must end with the assistant's answer", field="turns")
+            raise ValidationError(_("the earlier turns must end with the assistant's answer"), field="turns")
         cleaned["turns"] = turns
     if project.instruction_format == "multi_turn" and not turns:
-        raise ValidationError("a multi-turn instruction needs the earlier turns", field="turns")
+        raise ValidationError(_("a multi-turn instruction needs the earlier turns"), field="turns")
     return cleaned
 
 
@@ -190,14 +203,14 @@ def _label(project: ProjectSettings, payload: Any) -> dict[str, Any]:
     _fields(payload, ["labels"])
     labels = payload["labels"]
     if not isinstance(labels, list) or not labels or not all(isinstance(label, str) for label in labels):
-        raise ValidationError("labels must be a non-empty list of labels", field="labels")
+        raise ValidationError(_("labels must be a non-empty list of labels"), field="labels")
     unknown = sorted(set(labels) - set(project.labels))
     if unknown:
-        raise ValidationError(f"unknown labels: {', '.join(unknown)}", field="labels")
+        raise ValidationError(_("unknown labels: %(labels)s") % {"labels": ", ".join(unknown)}, field="labels")
     if len(set(labels)) != len(labels):
-        raise ValidationError("labels repeat", field="labels")
+        raise ValidationError(_("labels repeat"), field="labels")
     if not project.multi_label and len(labels) != 1:
-        raise ValidationError("choose exactly one label", field="labels")
+        raise ValidationError(_("choose exactly one label"), field="labels")
     return {"labels": labels}
 
 
@@ -218,7 +231,7 @@ def payload_clean(project: ProjectSettings, payload: Any, *, response_ids: Seque
         return {"response": _text(payload, "response")}
     if kind == "label":
         return _label(project, payload)
-    raise ValidationError(f"unknown project kind {kind!r}")
+    raise ValidationError(_("unknown project kind %(kind)s") % {"kind": repr(kind)})
 
 
 def written_text(kind: str, payload: dict[str, Any]) -> str:

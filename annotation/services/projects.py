@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from annotation.models import Guideline, Project
 from core.errors import ValidationError
@@ -19,44 +20,45 @@ def _clean_list(name: str, value: Any) -> list[str]:
     if isinstance(value, str):
         value = [part for part in value.split(",")]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ValidationError(f"{name} must be a list of strings", field=name)
+        raise ValidationError(_("%(name)s must be a list of strings") % {"name": name}, field=name)
     cleaned = [v.strip() for v in value if v.strip()]
     if len(set(cleaned)) != len(cleaned):
-        raise ValidationError(f"{name} has duplicates", field=name)
+        raise ValidationError(_("%(name)s has duplicates") % {"name": name}, field=name)
     return cleaned
 
 
 def _check(project: Project) -> None:
     """Refuse settings that do not fit together (with the field at fault)."""
     if project.kind not in Project.KINDS:
-        raise ValidationError(f"unknown kind {project.kind!r} (kinds: {', '.join(Project.KINDS)})", field="kind")
+        raise ValidationError(_("unknown kind %(kind)s (kinds: %(kinds)s)")
+                              % {"kind": repr(project.kind), "kinds": ", ".join(Project.KINDS)}, field="kind")
     if not project.name.strip():
-        raise ValidationError("a project needs a name", field="name")
+        raise ValidationError(_("a project needs a name"), field="name")
     if project.overlap < 1:
-        raise ValidationError("overlap must be at least 1", field="overlap")
+        raise ValidationError(_("overlap must be at least 1"), field="overlap")
     if project.max_overlap < project.overlap:
-        raise ValidationError("max_overlap must be at least overlap", field="max_overlap")
+        raise ValidationError(_("max_overlap must be at least overlap"), field="max_overlap")
     if project.scale not in (5, 7):
-        raise ValidationError("scale must be 5 or 7", field="scale")
+        raise ValidationError(_("scale must be 5 or 7"), field="scale")
     if project.kind == Project.KIND_LIKERT and not project.criteria:
-        raise ValidationError("a likert project needs at least one criterion", field="criteria")
+        raise ValidationError(_("a likert project needs at least one criterion"), field="criteria")
     if project.kind == Project.KIND_LABEL and not project.labels:
-        raise ValidationError("a label project needs at least one label", field="labels")
+        raise ValidationError(_("a label project needs at least one label"), field="labels")
     if project.instruction_format not in Project.FORMATS:
-        raise ValidationError(f"instruction_format must be one of {', '.join(Project.FORMATS)}",
-                              field="instruction_format")
+        raise ValidationError(_("instruction_format must be one of %(formats)s")
+                              % {"formats": ", ".join(Project.FORMATS)}, field="instruction_format")
     if project.language not in Project.LANGUAGES:
-        raise ValidationError("language must be en or zh", field="language")
+        raise ValidationError(_("language must be en or zh"), field="language")
     if project.pii_policy not in Project.PII_POLICIES:
-        raise ValidationError("pii_policy must be block, warn or off", field="pii_policy")
+        raise ValidationError(_("pii_policy must be block, warn or off"), field="pii_policy")
     if not 0.0 < project.duplicate_threshold <= 1.0:
-        raise ValidationError("duplicate_threshold must be in (0, 1]", field="duplicate_threshold")
+        raise ValidationError(_("duplicate_threshold must be in (0, 1]"), field="duplicate_threshold")
     if not 0.0 <= project.gold_rate < 1.0:
-        raise ValidationError("gold_rate must be in [0, 1)", field="gold_rate")
+        raise ValidationError(_("gold_rate must be in [0, 1)"), field="gold_rate")
     if project.round_size < 2 or project.round_size > 9:
-        raise ValidationError("round_size must be from 2 to 9", field="round_size")
+        raise ValidationError(_("round_size must be from 2 to 9"), field="round_size")
     if project.lease_seconds < 30:
-        raise ValidationError("lease_seconds must be at least 30", field="lease_seconds")
+        raise ValidationError(_("lease_seconds must be at least 30"), field="lease_seconds")
 
 
 def project_create(*, name: str, kind: str, created_by: AbstractBaseUser | None = None, overlap: int = 1,
@@ -69,7 +71,7 @@ def project_create(*, name: str, kind: str, created_by: AbstractBaseUser | None 
     """
     unknown = set(settings) - {f.name for f in Project._meta.get_fields()}
     if unknown:
-        raise ValidationError(f"unknown project settings: {', '.join(sorted(unknown))}")
+        raise ValidationError(_("unknown project settings: %(names)s") % {"names": ", ".join(sorted(unknown))})
     for key in _LIST_FIELDS:
         if key in settings:
             settings[key] = _clean_list(key, settings[key])
@@ -89,11 +91,12 @@ def project_update(project: Project, **changes: Any) -> Project:
     Safe to re-run with the same changes.
     """
     if "kind" in changes and changes["kind"] != project.kind:
-        raise ValidationError("a project's kind cannot change", field="kind")
+        raise ValidationError(_("a project's kind cannot change"), field="kind")
     editable = {f.name for f in Project._meta.get_fields()} - {"id", "kind", "created_by", "created_at"}
     unknown = set(changes) - editable
     if unknown:
-        raise ValidationError(f"unknown or read-only project settings: {', '.join(sorted(unknown))}")
+        raise ValidationError(_("unknown or read-only project settings: %(names)s")
+                              % {"names": ", ".join(sorted(unknown))})
     for key, value in changes.items():
         setattr(project, key, _clean_list(key, value) if key in _LIST_FIELDS else value)
     if "overlap" in changes and "max_overlap" not in changes:
@@ -109,16 +112,16 @@ def guideline_publish(project: Project, text: str, user: AbstractBaseUser | None
     Not idempotent: each call adds a version (publishing the same text again is refused).
     """
     if not text.strip():
-        raise ValidationError("guidelines cannot be empty", field="text")
+        raise ValidationError(_("guidelines cannot be empty"), field="text")
     current = project.current_guideline
     if current is not None and current.text == text:
-        raise ValidationError("these guidelines are the current version already", field="text")
-    for _ in range(3):  # two managers publishing at once: the unique (project, version) makes one retry
+        raise ValidationError(_("these guidelines are the current version already"), field="text")
+    for _attempt in range(3):  # two managers publishing at once: the unique (project, version) makes one retry
         version = (project.guidelines.aggregate(v=Max("version"))["v"] or 0) + 1
         try:
             with transaction.atomic():
                 return Guideline.objects.create(project=project, version=version, text=text, created_by=user)
         except IntegrityError:
             continue
-    raise ValidationError("could not publish the guidelines (concurrent publishing); try again")
+    raise ValidationError(_("could not publish the guidelines (concurrent publishing); try again"))
 

@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from annotation.models import Annotation, Assignment, Item, Project
 from annotation.models_quality import AnnotatorQuality, ItemConsensus, QualitySettings, QualitySnapshot, Review
@@ -56,7 +57,7 @@ _NUMERIC_SETTINGS: dict[str, tuple[type, float, float]] = {
 
 def quality_settings_get(project: Project) -> QualitySettings:
     """The project's QC settings, created with the defaults on first use. Safe to re-run."""
-    settings, _ = QualitySettings.objects.get_or_create(project=project)
+    settings, _created = QualitySettings.objects.get_or_create(project=project)
     return settings
 
 
@@ -71,36 +72,37 @@ def quality_settings_update(project: Project, changes: Mapping[str, Any]) -> Qua
     for name, value in changes.items():
         if name == "weight_by_trust":
             if not isinstance(value, bool):
-                raise ValidationError(f"{name} must be true or false", field=name)
+                raise ValidationError(_("%(name)s must be true or false") % {"name": name}, field=name)
             settings.weight_by_trust = value
             settings_fields.append(name)
         elif name in _NUMERIC_SETTINGS:
             kind, low, high = _NUMERIC_SETTINGS[name]
             if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and value != int(value)):
-                raise ValidationError(f"{name} must be a number", field=name)
+                raise ValidationError(_("%(name)s must be a number") % {"name": name}, field=name)
             if not low <= value <= high:
-                raise ValidationError(f"{name} must be between {low} and {high}", field=name)
+                raise ValidationError(_("%(name)s must be between %(low)s and %(high)s")
+                                      % {"name": name, "low": low, "high": high}, field=name)
             setattr(settings, name, kind(value))
             settings_fields.append(name)
         elif name == "gold_rate":
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-                raise ValidationError("gold_rate must be in [0, 1)", field=name)
+                raise ValidationError(_("gold_rate must be in [0, 1)"), field=name)
             project.gold_rate = float(value)
             project_fields.append(name)
         elif name == "agreement_threshold":
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
             if value is not None and (not numeric or not 0 <= value <= 1):
-                raise ValidationError("agreement_threshold must be empty or in [0, 1]", field=name)
+                raise ValidationError(_("agreement_threshold must be empty or in [0, 1]"), field=name)
             project.agreement_threshold = None if value is None else float(value)
             project_fields.append(name)
         elif name == "max_overlap":
             if isinstance(value, bool) or not isinstance(value, int) or not project.overlap <= value <= 100:
-                raise ValidationError(f"max_overlap must be an integer from the overlap ({project.overlap}) to 100",
-                                      field=name)
+                raise ValidationError(_("max_overlap must be an integer from the overlap (%(overlap)s) to 100")
+                                      % {"overlap": project.overlap}, field=name)
             project.max_overlap = value
             project_fields.append(name)
         else:
-            raise ValidationError(f"unknown setting {name}", field=name)
+            raise ValidationError(_("unknown setting %(name)s") % {"name": name}, field=name)
     with transaction.atomic():
         if settings_fields:
             settings.save(update_fields=[*settings_fields, "updated_at"])
@@ -315,7 +317,7 @@ def project_quality_refresh(project_id: int) -> QualitySnapshot | None:
                 pk__in=more_annotators, is_gold=False, submitted_count__gte=F("target_overlap"),
                 target_overlap__lt=project.max_overlap,
             ).update(target_overlap=F("target_overlap") + 1)
-        snapshot, _ = QualitySnapshot.objects.update_or_create(
+        snapshot, _created = QualitySnapshot.objects.update_or_create(
             project=project,
             defaults={"data": data, "annotations_count": len(judgements), "last_annotation_id": newest,
                       "duration_seconds": time.perf_counter() - started, "computed_at": now},
@@ -353,17 +355,18 @@ def review_submit(
     review: the latest decides the status.
     """
     if action not in Review.ACTIONS:
-        raise ValidationError(f"action must be one of {', '.join(Review.ACTIONS)}", field="action")
+        raise ValidationError(_("action must be one of %(actions)s") % {"actions": ", ".join(Review.ACTIONS)},
+                              field="action")
     if not isinstance(comment, str):
-        raise ValidationError("comment must be text", field="comment")
+        raise ValidationError(_("comment must be text"), field="comment")
     cleaned = None
     if action == Review.ACTION_EDIT:
         if payload is None:
-            raise ValidationError("an edit needs the corrected payload", field="payload")
+            raise ValidationError(_("an edit needs the corrected payload"), field="payload")
         item = annotation.item
         cleaned = payload_clean(annotation.project, payload, response_ids=[str(r["id"]) for r in item.responses])
     elif payload is not None:
-        raise ValidationError("only an edit carries a payload", field="payload")
+        raise ValidationError(_("only an edit carries a payload"), field="payload")
     status = {
         Review.ACTION_ACCEPT: Annotation.STATUS_ACCEPTED,
         Review.ACTION_EDIT: Annotation.STATUS_EDITED,
@@ -412,10 +415,10 @@ def gold_promote_unanimous(project: Project, min_annotations: int = 3) -> int:
     Returns how many items were promoted.
     """
     if project.kind not in JUDGED_KINDS:
-        raise ValidationError("only rating, preference and label projects have gold answers")
+        raise ValidationError(_("only rating, preference and label projects have gold answers"))
     if min_annotations < 2:
-        raise ValidationError("a unanimous answer needs at least two annotators", field="min_annotations")
-    judgements, items, _ = project_judgements(project)
+        raise ValidationError(_("a unanimous answer needs at least two annotators"), field="min_annotations")
+    judgements, items, _newest = project_judgements(project)
     by_item: dict[int, list[Judgement]] = defaultdict(list)
     for judgement in judgements:
         by_item[judgement.item_id].append(judgement)
