@@ -45,14 +45,22 @@ PYTHON = sys.executable
 
 
 def child_cpu(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run `command` to completion; return (CPU seconds of it and its children, peak RSS in MB)."""
+    """Run `command` to completion; return (CPU seconds of it and its children, its peak RSS in MB).
+
+    The CPU seconds are RUSAGE_CHILDREN's difference (the child and whatever it waited for); the peak RSS is the
+    child's own, from wait4 (RUSAGE_CHILDREN's maximum would be the largest of every child so far).
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:4])} failed:\n{done.stderr[-3000:]}")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} failed:\n{errors.decode(errors='replace')[-3000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu, after.ru_maxrss / 1024
+    return cpu, usage.ru_maxrss / 1024
 
 
 def run_ours(path: Path, work: Path) -> tuple[float, float]:

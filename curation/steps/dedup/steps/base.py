@@ -483,23 +483,60 @@ class Deduplicator(GlobalStep[P]):
     def _verify_pairs(self, work: ShardWork, pairs: np.ndarray) -> np.ndarray:
         if not self._verify_candidates or len(pairs) == 0:
             return np.ones(len(pairs), dtype=bool)
-        refs = np.unique(pairs)
-        keys = self._keys_from_table(self._fetch(work, refs, self._fetch_columns()))
-        return self._verify(keys[np.searchsorted(refs, pairs[:, 0])], keys[np.searchsorted(refs, pairs[:, 1])])
+        verified = np.empty(len(pairs), dtype=bool)
+        # A chunk of pairs at a time: memory holds the keys of at most 2 * PAIRS_PER_CHUNK documents.
+        for start in range(0, len(pairs), PAIRS_PER_CHUNK):
+            chunk = pairs[start : start + PAIRS_PER_CHUNK]
+            refs = np.unique(chunk)
+            keys = self._keys_from_table(self._fetch(work, refs, self._fetch_columns()))
+            verified[start : start + len(chunk)] = self._verify(
+                keys[np.searchsorted(refs, chunk[:, 0])], keys[np.searchsorted(refs, chunk[:, 1])]
+            )
+        return verified
 
     def _verify_matches(self, work: ShardWork, index: SubIndex | None, matches: np.ndarray) -> np.ndarray:
         """Return which (doc, job, row) matches with earlier jobs' documents are duplicates."""
         if not self._verify_candidates or index is None:
             return np.ones(len(matches), dtype=bool)
-        refs = np.unique(matches[:, 0])
-        mine = self._keys_from_table(self._fetch(work, refs, self._fetch_columns()))
         verified = np.zeros(len(matches), dtype=bool)
-        for job in np.unique(matches[:, 1]).tolist():
-            selected = np.flatnonzero(matches[:, 1] == job)
-            theirs = self._index_keys(index, job, matches[selected, 2])
-            assert theirs is not None
-            verified[selected] = self._verify(mine[np.searchsorted(refs, matches[selected, 0])], theirs)
+        for start in range(0, len(matches), PAIRS_PER_CHUNK):
+            chunk = matches[start : start + PAIRS_PER_CHUNK]
+            refs = np.unique(chunk[:, 0])
+            mine = self._keys_from_table(self._fetch(work, refs, self._fetch_columns()))
+            for job in np.unique(chunk[:, 1]).tolist():
+                selected = np.flatnonzero(chunk[:, 1] == job)
+                theirs = self._index_keys(index, job, chunk[selected, 2])
+                assert theirs is not None
+                verified[start + selected] = self._verify(mine[np.searchsorted(refs, chunk[selected, 0])], theirs)
         return verified
+
+    def _node_similarity(
+        self, work: ShardWork, index: SubIndex | None, refs: np.ndarray, nodes: _IndexNodes, a: np.ndarray,
+        b: np.ndarray,
+    ) -> np.ndarray:
+        """Return the estimated similarity of node pairs (a[i], b[i]): nodes below len(refs) are this job's
+        documents, the others earlier jobs' (`nodes`). Keys are read a chunk of pairs at a time."""
+        if not self._verify_candidates:
+            # Exact duplicates: every member of a cluster has the kept member's hash.
+            return np.ones(len(a), dtype=np.float32)
+        count = len(refs)
+        out = np.empty(len(a), dtype=np.float32)
+        for start in range(0, len(a), PAIRS_PER_CHUNK):
+            chunk_a, chunk_b = a[start : start + PAIRS_PER_CHUNK], b[start : start + PAIRS_PER_CHUNK]
+            wanted = np.unique(np.concatenate([chunk_a, chunk_b]))
+            local = wanted[wanted < count]
+            parts = [self._keys_from_table(self._fetch(work, refs[local], self._fetch_columns()))]
+            earlier = wanted[wanted >= count] - count
+            for job in np.unique(nodes.job[earlier]).tolist():
+                of_job = earlier[nodes.job[earlier] == job]
+                found = self._index_keys(index, job, nodes.row[of_job]) if index is not None else None
+                assert found is not None
+                parts.append(found)
+            keys = np.concatenate(parts)
+            out[start : start + len(chunk_a)] = self._similarity(
+                keys[np.searchsorted(wanted, chunk_a)], keys[np.searchsorted(wanted, chunk_b)]
+            )
+        return out
 
     def reduce_merge(self, work: ShardWork, partitions: int) -> dict[str, Any]:
         """Cluster the verified pairs of every partition; write decisions, clusters and a summary.
@@ -525,8 +562,8 @@ class Deduplicator(GlobalStep[P]):
         # Nodes: this job's documents in (shard, position) order, then earlier jobs' in (job, row) order.
         refs = np.unique(np.concatenate([edges.ravel(), matches[:, 0]]))
         count = len(refs)
-        mine = self._fetch(work, refs, ["id", "length", "quality", *self._fetch_columns()])
-        nodes = _index_nodes(index, matches, refs, self._keys_from_table(mine), self._index_keys)
+        mine = self._fetch(work, refs, ["id", "length", "quality"])
+        nodes = _index_nodes(index, matches)
         node_count = len(nodes.job)
         left = np.concatenate([np.searchsorted(refs, edges[:, 0]), np.searchsorted(refs, matches[:, 0])])
         right = np.concatenate([np.searchsorted(refs, edges[:, 1]), count + nodes.edge_node])
@@ -537,7 +574,6 @@ class Deduplicator(GlobalStep[P]):
         jobs = np.concatenate([np.full(count, work.job_id, dtype=np.int64), nodes.job])
         quality = np.concatenate([mine.column("quality").to_numpy(zero_copy_only=False), nodes.quality])
         length = np.concatenate([mine.column("length").to_numpy(), nodes.length])
-        keys = np.concatenate([self._keys_from_table(mine), nodes.keys]) if node_count else self._keys_from_table(mine)
         from_index = np.concatenate([np.zeros(count, dtype=bool), np.ones(node_count, dtype=bool)])
         # Last tiebreak: this job's documents by (id, shard, position), earlier jobs' by (id, job, row). The two
         # never compete, since an earlier job's document always wins.
@@ -556,10 +592,12 @@ class Deduplicator(GlobalStep[P]):
         duplicate = my_kept != np.arange(count)
         similarity = np.full(count, np.nan, dtype=np.float32)
         if duplicate.any():
-            similarity[duplicate] = self._similarity(keys[:count][duplicate], keys[my_kept[duplicate]])
+            similarity[duplicate] = self._node_similarity(
+                work, index, refs, nodes, np.flatnonzero(duplicate), my_kept[duplicate]
+            )
         cluster_size = sizes[labels[:count]] if count else np.zeros(0, dtype=np.int64)
         self._write_decisions(work, refs, my_ids, duplicate, my_kept, ids, jobs, similarity, cluster_size)
-        self._write_clusters(work, refs, labels, kept_node, sizes, ids, jobs, keys, from_index, order)
+        self._write_clusters(work, index, refs, nodes, labels, kept_node, sizes, ids, jobs, from_index, order)
 
         docs, empty = self._shard_counts(work)
         histogram: dict[int, int] = {}
@@ -635,13 +673,14 @@ class Deduplicator(GlobalStep[P]):
     def _write_clusters(
         self,
         work: ShardWork,
+        index: SubIndex | None,
         refs: np.ndarray,
+        nodes: _IndexNodes,
         labels: np.ndarray,
         kept_node: np.ndarray,
         sizes: np.ndarray,
         ids: np.ndarray,
         jobs: np.ndarray,
-        keys: np.ndarray,
         from_index: np.ndarray,
         order: np.ndarray,
     ) -> None:
@@ -652,7 +691,7 @@ class Deduplicator(GlobalStep[P]):
         similarity = np.ones(len(members), dtype=np.float32)
         others = members != kept
         if others.any():
-            similarity[others] = self._similarity(keys[members[others]], keys[kept[others]])
+            similarity[others] = self._node_similarity(work, index, refs, nodes, members[others], kept[others])
         local = members < count
         shard = np.full(len(members), -1, dtype=np.int64)
         shard[local] = refs[members[local]] >> REF_SHIFT
@@ -785,6 +824,8 @@ class Deduplicator(GlobalStep[P]):
 
 
 REF_SHIFT = np.int64(32)
+# Candidate pairs verified (and similarities computed) per chunk: at most twice this many keys in memory at once.
+PAIRS_PER_CHUNK = 1 << 16
 REF_MASK = np.int64((1 << 32) - 1)
 
 
@@ -816,48 +857,31 @@ class _IndexNodes:
     """Earlier jobs' documents that this job's documents duplicate, in (job, row) order, and the matches' ends."""
 
     job: np.ndarray
+    row: np.ndarray
     ids: np.ndarray
     length: np.ndarray
     quality: np.ndarray
-    keys: np.ndarray
     edge_node: np.ndarray  # per match, its index document among these
 
 
-def _index_nodes(
-    index: SubIndex | None,
-    matches: np.ndarray,
-    refs: np.ndarray,
-    my_keys: np.ndarray,
-    index_keys: Callable[[SubIndex, int, np.ndarray], np.ndarray | None],
-) -> _IndexNodes:
-    """Read the earlier jobs' documents of verified matches (job, row) from the index."""
+def _index_nodes(index: SubIndex | None, matches: np.ndarray) -> _IndexNodes:
+    """Read the earlier jobs' documents of verified matches (job, row) from the index (not their keys)."""
     node_keys, edge_node = (np.unique(matches[:, 1:], axis=0, return_inverse=True) if len(matches)
                             else (np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)))
-    edge_node = edge_node.reshape(-1).astype(np.int64)
     ids: list[np.ndarray] = [np.zeros(0, dtype=object)]
     lengths: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     qualities: list[np.ndarray] = [np.zeros(0, dtype=np.float64)]
-    keys: list[np.ndarray] = [my_keys[:0]]
     for job in np.unique(node_keys[:, 0]).tolist():
         assert index is not None
-        rows = node_keys[node_keys[:, 0] == job, 1]
-        table = index.read_docs(job, rows, columns=["id", "length", "quality"])
+        table = index.read_docs(job, node_keys[node_keys[:, 0] == job, 1], columns=["id", "length", "quality"])
         ids.append(np.array(table.column("id").to_pylist(), dtype=object))
         lengths.append(table.column("length").to_numpy().astype(np.int64))
         qualities.append(table.column("quality").to_numpy(zero_copy_only=False).astype(np.float64))
-        found = index_keys(index, job, rows)
-        if found is None:
-            # The index keeps no exact hash per document; an indexed document's hash is the one it matched.
-            selected = np.flatnonzero(node_keys[edge_node, 0] == job)
-            found = np.empty((len(rows), *my_keys.shape[1:]), dtype=my_keys.dtype)
-            found[np.searchsorted(rows, node_keys[edge_node[selected], 1])] = my_keys[
-                np.searchsorted(refs, matches[selected, 0])]
-        keys.append(found)
     return _IndexNodes(
         job=node_keys[:, 0].astype(np.int64),
+        row=node_keys[:, 1].astype(np.int64),
         ids=np.concatenate(ids),
         length=np.concatenate(lengths),
         quality=np.concatenate(qualities),
-        keys=np.concatenate(keys),
-        edge_node=edge_node,
+        edge_node=edge_node.reshape(-1).astype(np.int64),
     )

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from curation.steps.base import GlobalStep, ShardWork
+from curation.steps.dedup.steps import base
 from curation.steps.dedup.steps.base import reduce_url
 from curation.steps.inline import InlineRun
 from tests.support import planted_dedup as planting
@@ -98,3 +99,20 @@ def test_a_partition_outside_the_range_is_refused(tmp_path: Path) -> None:
     assert isinstance(exact, GlobalStep)
     with pytest.raises(ValueError, match="partition 4 is not one of 4"):
         exact.reduce_partition(ShardWork(run.work_dirs["exact_dedup"], -1, 1, 1), 4, 4)
+
+
+def test_keys_read_in_small_chunks_give_the_same_decisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an earlier job in an index and a later job with copies of both
+    first, second = _planted(6, 80), _planted(7, 80)
+    later_docs = second.docs + [{**doc, "id": f"again-{doc['id']}"} for doc in first.docs[::2]]
+    results = []
+    for chunk, name in ((base.PAIRS_PER_CHUNK, "whole"), (3, "chunked")):
+        # When candidate pairs are verified, and similarities computed, three pairs at a time
+        monkeypatch.setattr(base, "PAIRS_PER_CHUNK", chunk)
+        index = tmp_path / name / "index"
+        run_job(first.docs, tmp_path / name / "job1", job_id=1, index_root=index, reduce_partitions=2)
+        run = run_job(later_docs, tmp_path / name / "job2", job_id=2, index_root=index, reduce_partitions=2)
+        results.append(_everything(run, 2))
+
+    # Then nothing changes
+    assert results[0] == results[1]
