@@ -316,3 +316,59 @@ def test_managers_upload_items_and_members_as_files(manager, make_project, api_c
     assert Item.objects.get(project=project).prompt == "解释一下光合作用。"
     assert members.status_code == 201 and members.json()["added"] == ["li"]
     assert [e["line"] for e in members.json()["errors"]] == [3]
+
+
+@pytest.mark.django_db
+def test_a_malformed_ranking_is_refused_in_the_annotators_language(make_project, make_annotators, api_client_for):
+    project = make_project("ranking", items=1)
+    (user,) = make_annotators(1, project)
+    api = api_client_for(user)
+    lease = _post(api, f"/api/v1/projects/{project.pk}/assignments/next/").json()
+    first, *others = lease["display_order"]
+    url = f"/api/v1/assignments/{lease['id']}/submit/"
+
+    chinese = api.post(url, {"payload": {"ranking": [[first]]}}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    english = api.post(url, {"payload": {"ranking": [[first]]}}, format="json")
+
+    assert chinese.status_code == 400
+    assert chinese.json() == {"detail": f"ranking 漏掉了回答：{', '.join(others)}", "code": "invalid",
+                              "field": "ranking"}
+    assert english.json()["detail"] == f"ranking leaves out responses: {', '.join(others)}"
+    assert Annotation.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_lease_lost_to_someone_else_is_explained_in_chinese(make_project, make_annotators, api_client_for):
+    project = make_project("likert", items=1, overlap=1)
+    first, second = make_annotators(2, project)
+    api = api_client_for(first)
+    lease = _post(api, f"/api/v1/projects/{project.pk}/assignments/next/").json()
+    Assignment.objects.filter(pk=lease["id"]).update(expires_at=timezone.now() - timedelta(seconds=5))
+    _post(api_client_for(second), f"/api/v1/projects/{project.pk}/assignments/next/")
+    url = f"/api/v1/assignments/{lease['id']}"
+
+    late = api.post(f"{url}/submit/", {"payload": LIKERT}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    beat = api.post(f"{url}/heartbeat/", {}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert late.status_code == 409 and late.json()["detail"] == "任务已超时，该条目已分配给其他人"
+    assert beat.status_code == 409 and beat.json()["detail"] == "此任务已失效（已超时）"
+
+
+@pytest.mark.django_db
+def test_writing_checks_import_reasons_and_guards_answer_in_chinese(make_project, make_annotators, manager,
+                                                                   api_client_for):
+    project = make_project("response", items=1, pii_policy="off", min_length=10)
+    (user,) = make_annotators(1, project)
+    api = api_client_for(user)
+    lease = _post(api, f"/api/v1/projects/{project.pk}/assignments/next/").json()
+    lines = json.dumps({"id": "x", "prompt": "Q", "responses": [{"id": "r", "text": "A"}]})
+
+    check = api.post(f"/api/v1/assignments/{lease['id']}/check/", {"payload": {"response": "Too short"}},
+                     format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    imported = api_client_for(manager).post(f"/api/v1/projects/{project.pk}/items/", {"jsonl": lines},
+                                            format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    refused = api.get(f"/api/v1/projects/{project.pk}/items/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert check.json()["blocking"] == [{"code": "too_short", "message": "请至少写 10 个字符（目前 9 个）"}]
+    assert imported.json()["errors"] == [{"line": 1, "reason": "response 条目不接受 responses"}]
+    assert refused.status_code == 403 and refused.json()["detail"] == "只有项目经理可以执行此操作"

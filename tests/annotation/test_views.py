@@ -386,3 +386,41 @@ def test_a_label_project_takes_a_completed_jobs_kept_documents_from_the_page(man
     assert sorted(Item.objects.filter(project=project).values_list("external_id", flat=True)) == ["k1", "k2"]
     missing = _client(manager).post(url, {"job": 999_999, "kept": "kept", "limit": 10})
     assert "there is no curation job 999999" in missing.content.decode()
+
+
+def test_a_service_error_on_a_form_is_shown_in_chinese(manager: Any, project: Project) -> None:
+    client = _client(manager)
+    members = reverse("annotation:project-members", kwargs={"project_id": project.pk})
+    guidelines = reverse("annotation:project-guidelines", kwargs={"project_id": project.pk})
+    current = project.current_guideline
+    assert current is not None
+
+    unknown = client.post(members, {"username": "nobody", "role": "annotator"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    same = client.post(guidelines, {"text": current.text}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert unknown.status_code == 200 and "用户 &#x27;nobody&#x27; 不存在" in unknown.content.decode()
+    assert same.status_code == 200 and "这份标注指南已经是当前版本" in same.content.decode()
+    assert project.guidelines.count() == 1
+
+
+def test_bad_import_lines_are_reported_in_chinese(manager: Any) -> None:
+    project = project_with_items("pairwise", [], name="Pairs")
+    upload = SimpleUploadedFile("items.jsonl", b'{"id": "p1", "prompt": "Say hi", "responses": []}\n',
+                                "application/x-ndjson")
+
+    response = _client(manager).post(reverse("annotation:project-import", kwargs={"project_id": project.pk}),
+                                     {"file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert "pairwise 条目需要恰好 2 个回答，此条目有 0 个" in response.content.decode()
+    assert not Item.objects.filter(project=project).exists()
+
+
+def test_an_expired_invite_is_refused_in_chinese(manager: Any, project: Project) -> None:
+    invite = invite_create(project, manager, max_uses=1, days=1)
+    Invite.objects.filter(pk=invite.pk).update(expires_at="2000-01-01T00:00:00Z")
+    joiner = user_ensure("late", PASSWORD)
+
+    response = _client(joiner).post(reverse("annotation:invite-accept", kwargs={"token": invite.token}),
+                                    HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.status_code == 409 and "此邀请链接已过期" in response.content.decode()

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from annotation.services.payloads import payload_clean
 from core.errors import ValidationError
@@ -93,3 +94,19 @@ def test_ranking_in_rounds_is_merged_into_one_order():
     with pytest.raises(ValidationError):
         payload_clean(_project("ranking"), {"rounds": payload["rounds"][:1]}, response_ids=list("abcde"),
                       rounds=rounds)
+
+
+@pytest.mark.parametrize(("kind", "payload", "message"), [
+    ("ranking", {"ranking": [["r1"], ["r2"]]}, "ranking 漏掉了回答：r3"),
+    ("likert", {"ratings": {"helpfulness": 6, "harmlessness": 1}}, "helpfulness 的评分必须是 1 到 5 之间的整数"),
+    ("pairwise", {"choice": "a"}, "选择 a 或 b 时必须给出 strength（1 到 3）"),
+    ("label", {"labels": ["spam", "ok"]}, "请只选择一个标签"),
+])
+def test_a_refusal_is_in_the_active_language(kind, payload, message):
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as chinese:
+        payload_clean(_project(kind), payload, response_ids=_ids(kind))
+    with translation.override(None), pytest.raises(ValidationError) as untranslated:
+        payload_clean(_project(kind), payload, response_ids=_ids(kind))
+
+    assert chinese.value.message == message
+    assert untranslated.value.message != message and untranslated.value.message.isascii()
