@@ -352,22 +352,23 @@ def _response_texts(item: ItemRecord) -> dict[str, str]:
     return {str(r.get("id")): r["text"] for r in item.responses if isinstance(r.get("text"), str)}
 
 
-def _emit_pairs(item: ItemRecord, pairs: Iterable[Pair], texts: Mapping[str, str], spec: ExportSpec,
-                stats: BuildStats) -> Iterator[BuiltRow]:
+def _emit_pairs(item: ItemRecord, pairs: Sequence[Pair], texts: Mapping[str, str], spec: ExportSpec,
+                stats: BuildStats) -> list[BuiltRow]:
     prompt = prompt_messages(item)
     group = group_text(prompt)
     source = _source(item)
-    made: _PairRows | None = None
-    for chosen, rejected, margin in pairs:
-        if chosen not in texts or rejected not in texts:
-            stats.remove(REMOVED_BAD_PAYLOAD)
-            continue
+    kept = [pair for pair in pairs if pair[0] in texts and pair[1] in texts]
+    stats.remove(REMOVED_BAD_PAYLOAD, len(pairs) - len(kept))
+    if not kept:
+        return []
+    made = _PairRows(prompt, texts, spec.style == STYLE_IMPLICIT)
+    built = []
+    for chosen, rejected, margin in kept:
         stats.margin_sum += margin
-        stats.margin_count += 1
-        if made is None:
-            made = _PairRows(prompt, texts, spec.style == STYLE_IMPLICIT)
         row, line = made.row(chosen, rejected, margin)
-        yield BuiltRow(group, row, source, line)
+        built.append(BuiltRow(group, row, source, line))
+    stats.margin_count += len(kept)
+    return built
 
 
 def _likert_key(item: ItemRecord) -> tuple[str, ...]:

@@ -137,10 +137,11 @@ def pairs_from_scores(scores: Mapping[str, float], order: Sequence[str] | None =
     or id, so the same scores always give the same rows.
     """
     position = {rid: i for i, rid in enumerate(order or ())}
-    ranked = sorted(scores, key=lambda rid: (-scores[rid], position.get(rid, len(position)), rid))
+    last = len(position)
+    ranked = sorted([(-value, position.get(rid, last), rid) for rid, value in scores.items()])
     pairs: list[Pair] = []
-    for better, worse in itertools.combinations(ranked, 2):
-        margin = scores[better] - scores[worse]
+    for (better_key, _, better), (worse_key, _, worse) in itertools.combinations(ranked, 2):
+        margin = worse_key - better_key  # the keys are the scores negated
         if margin > LEVEL:
             pairs.append(Pair(better, worse, margin))
     return pairs
@@ -148,6 +149,11 @@ def pairs_from_scores(scores: Mapping[str, float], order: Sequence[str] | None =
 
 def consensus_scores(per_annotator: Sequence[Scores], kind: str) -> Scores:
     """Merge annotators' scores into one score per response: the median for Likert, the mean otherwise."""
+    first = per_annotator[0] if per_annotator else {}
+    if kind != KIND_LIKERT and all(scores.keys() == first.keys() for scores in per_annotator):
+        # The common case, everyone scored the same responses: the same means, without collecting lists.
+        count = len(per_annotator)
+        return {rid: sum([scores[rid] for scores in per_annotator]) / count for rid in first}
     collected: dict[str, list[float]] = {}
     for scores in per_annotator:
         for rid, value in scores.items():
