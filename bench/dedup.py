@@ -404,9 +404,11 @@ def main() -> None:
         "runs both sides back to back in fresh processes, alternating which goes first; a round's speed-up is the "
         "baseline's CPU seconds over ours. CPU seconds of every run: "
         + "; ".join(f"{name} {values}" for name, values in spread.items())
-        + ". Both of our rows run the job engine's own stages (`curation.steps.inline.run_job_inline`): each of the "
-        "three map stages reads and writes zstd JSON Lines, so every document makes the round trip through the "
-        "files between the stages of the two global steps; the first row keeps those files in `memory://`.",
+        + ". Both of our rows run the job engine's own stages (`curation.steps.inline.run_job_inline`, each reduce "
+        "in one partition and a merge): the first two map stages only collect (and apply exact's decisions), so "
+        "they write no work documents and the last stage reads the input again, replaying exact's apply; the first "
+        "row keeps every file in `memory://`. Whole processes through the CLI: section \"Deduplication through the "
+        "CLI\".",
         "",
         f"**With every file on disk: {engine_speedup:.1f}x the cold baseline (median of {args.repeat} rounds)**, "
         "the same stages with inputs, intermediate files, outputs and index on disk (no database; module imports, "
