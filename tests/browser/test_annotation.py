@@ -316,6 +316,27 @@ def test_the_interface_switches_to_chinese(page: Page, live_server: Any, tmp_pat
     expect(page.get_by_role("heading", name="标注指南")).to_be_visible()
 
 
+def test_a_writing_check_and_the_refused_submit_speak_chinese(page: Page, live_server: Any) -> None:
+    # given a response project that wants at least 20 characters, and an annotator who reads Chinese
+    annotator = annotator_user()
+    project = project_with_items("response", [{"id": "w1", "prompt": "请介绍一下长城。"}], members=(annotator,),
+                                 language="zh", min_length=20, pii_policy="off")
+    _log_in(page, live_server.url, "annotator")
+    _open_task(page, live_server.url, project)
+    page.get_by_role("button", name="简体中文").click()
+    expect(page.locator("#task[data-assignment]")).to_have_count(1)
+
+    # when they write too little and submit anyway
+    page.locator("#response-text").fill("长城很长。")
+    blocking = page.locator(".check-blocking")
+    expect(blocking).to_contain_text("请至少写 20 个字符（目前 5 个）")
+    page.keyboard.press("Control+Enter")
+
+    # then the server's refusal is shown in Chinese too, and nothing is stored
+    expect(page.locator("#task-status.is-error")).to_have_text("请至少写 20 个字符（目前 5 个）")
+    assert not Annotation.objects.filter(project=project).exists()
+
+
 HOSTILE_PROMPT = ('Look: <script>window.__pwned = "script"; alert(1)</script> and '
                   '<img src="x" onerror="window.__pwned = \'img\'; alert(2)"> then '
                   '<a href="javascript:window.__pwned=\'link\'">click me</a> '
