@@ -8,6 +8,8 @@ training.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 
 DATA_ENGINEER = "data_engineer"
@@ -18,12 +20,34 @@ TRAINER = "trainer"
 ROLES = (DATA_ENGINEER, MANAGER, REVIEWER, ANNOTATOR, TRAINER)
 
 
+# Where a user object keeps its role names once read, as Django's ModelBackend keeps `_perm_cache`: a request's
+# user is loaded once per request, and a request may ask for several roles (an API token's check alone asks up to
+# five), each of which was a query.
+_ROLES_CACHE = "_role_names"
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    """The names of the user's groups, read once per user object."""
+    cached: frozenset[str] | None = getattr(user, _ROLES_CACHE, None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+        setattr(user, _ROLES_CACHE, cached)
+    return cached
+
+
+def user_roles_forget(sender: Any, instance: Any, action: str, reverse: bool, **kwargs: Any) -> None:
+    """Drop a user object's cached role names when its groups change through it (`user.groups.add/set/...`;
+    connected to `m2m_changed` in AccountsConfig.ready). Objects loaded after a change read the new roles anyway."""
+    if not reverse and action.startswith("post_") and hasattr(instance, _ROLES_CACHE):
+        delattr(instance, _ROLES_CACHE)
+
+
 def user_has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:  # type: ignore[union-attr]
         return True
-    return user.groups.filter(name=role).exists()  # type: ignore[union-attr]
+    return role in user_roles(user)
 
 
 def can_curate(user: AbstractBaseUser | AnonymousUser) -> bool:
