@@ -16,6 +16,7 @@ holding a finished export is never written again (`ExportExistsError`): exports 
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import pickle
@@ -139,7 +140,7 @@ def prepare_output(output: str) -> tuple[Any, str]:
 PartRows = Callable[[BuildStats], Iterable[BuiltRow]]
 
 
-def _write_part(spool: str, mapping: np.ndarray | None, is_test: np.ndarray | None,
+def _write_part(spool: IO[bytes], mapping: np.ndarray | None, is_test: np.ndarray | None,
                 writers: dict[str, SplitWriter], spec: ExportSpec, written: int, report: Progress) -> int:
     """Pass 2 over one part: send each spooled run of rows to its split's writer; return the rows written so far."""
     needs_rows = any(kind != FILE_JSONL for kind in spec.files)
@@ -150,19 +151,19 @@ def _write_part(spool: str, mapping: np.ndarray | None, is_test: np.ndarray | No
     else:
         by_index = None
     reported = written
-    with open(spool, "rb") as handle:
-        for index, count, lines in _spooled(handle):
-            writer = by_index[index] if by_index is not None else train
-            if needs_rows:
-                # JSON lines hold no raw line breaks (orjson escapes them in strings): one row per line.
-                for line in lines.splitlines(keepends=True):
-                    writer.write(orjson.loads(line), line)
-            else:
-                writer.write_lines(lines, count)
-            written += count
-            if written - reported >= PROGRESS_EVERY:
-                report("write", written, None)
-                reported = written
+    spool.seek(0)
+    for index, count, lines in _spooled(spool):
+        writer = by_index[index] if by_index is not None else train
+        if needs_rows:
+            # JSON lines hold no raw line breaks (orjson escapes them in strings): one row per line.
+            for line in lines.splitlines(keepends=True):
+                writer.write(orjson.loads(line), line)
+        else:
+            writer.write_lines(lines, count)
+        written += count
+        if written - reported >= PROGRESS_EVERY:
+            report("write", written, None)
+            reported = written
     return written
 
 
@@ -177,9 +178,8 @@ class _Checks:
 
 @dataclass
 class _Part:
-    """What pass 1 left of one part of the rows: its spool file and what the merge needs."""
+    """What pass 1 of one part of the rows counted, for the merge (its rows are in its spool file)."""
 
-    spool: str
     stats: BuildStats
     pii: PiiStats
     decontam: DecontamStats | None
@@ -216,73 +216,79 @@ def _spool_rows(rows: Iterable[BuiltRow], checks: _Checks, spool: IO[bytes],
     on_progress()
 
 
-def _spool_part(part: PartRows, stats: BuildStats, checks: _Checks, spool: str,
+def _spool_part(part: PartRows, stats: BuildStats, checks: _Checks, spool: IO[bytes],
                 on_progress: Callable[[BuildStats], None]) -> _Part:
-    with open(spool, "wb") as handle:
-        _spool_rows(part(stats), checks, handle, lambda: on_progress(stats))
+    _spool_rows(part(stats), checks, spool, lambda: on_progress(stats))
+    spool.flush()
     if checks.groups is not None:
         checks.groups.flush()
-    return _Part(spool, stats, checks.scanner.stats,
+    return _Part(stats, checks.scanner.stats,
                  checks.decontaminator.stats if checks.decontaminator is not None else None, checks.groups)
 
 
-def _progress_slot(counters: mmap.mmap, slot: int) -> Callable[[BuildStats], None]:
+def _progress_slot(counters: mmap.mmap, slot: int, parent: int) -> Callable[[BuildStats], None]:
     def write(stats: BuildStats) -> None:
+        if os.getppid() != parent:
+            os._exit(1)  # the parent died (a worker killed): nobody will read this part
         _COUNTER.pack_into(counters, slot * _COUNTER.size, stats.items or stats.documents)
     return write
 
 
-def _spool_forked(parts: Sequence[tuple[PartRows, BuildStats]], checks: _Checks, folder: str,
-                  report: Callable[[int], None]) -> list[_Part]:
+def _spool_forked(parts: Sequence[tuple[PartRows, BuildStats]], checks: _Checks, spools: Sequence[IO[bytes]],
+                  outcomes: Sequence[IO[bytes]], report: Callable[[int], None]) -> list[_Part]:
     """Run pass 1 of each part in a child process of its own (fork: the children inherit the checks, with the
-    evaluation index, as they are); return the parts in order. A failed part raises its error here."""
+    evaluation index, as they are); return the parts in order. A failed part raises its error here.
+
+    Each child writes its spool and then its outcome (the counts, or its error, pickled) to anonymous temporary
+    files this process made for it: nothing is left on disk whoever dies, and a child whose parent died stops at
+    its next progress report.
+    """
     counters = mmap.mmap(-1, _COUNTER.size * len(parts))
     children: dict[int, int] = {}
+    parent = os.getpid()
     try:
-        for slot in range(len(parts)):
+        for slot, (spool, outcome) in enumerate(zip(spools, outcomes, strict=True)):
             pid = os.fork()
-            if pid == 0:  # the child: build, spool, pickle what it kept, and leave without any clean-up of the parent's
+            if pid == 0:  # the child: build, spool, pickle its outcome, and leave without the parent's clean-up
                 code = 1
                 try:
-                    part = _spool_part(*parts[slot], checks, posixpath.join(folder, f"part-{slot}.spool"),
-                                       _progress_slot(counters, slot))
-                    _dump(posixpath.join(folder, f"part-{slot}.pickle"), part)
+                    part = _spool_part(*parts[slot], checks, spool, _progress_slot(counters, slot, parent))
+                    pickle.dump(part, outcome, protocol=pickle.HIGHEST_PROTOCOL)
                     code = 0
                 except BaseException as error:  # everything reaches the parent, which raises it
-                    _dump(posixpath.join(folder, f"part-{slot}.error"), _picklable(error))
+                    pickle.dump(_picklable(error), outcome, protocol=pickle.HIGHEST_PROTOCOL)
                 finally:
+                    outcome.flush()
                     os._exit(code)
             children[pid] = slot
         failed: BaseException | None = None
         while children:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-            if pid == 0:
+            ended = False
+            for pid, slot in list(children.items()):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if not done:
+                    continue
+                ended = True
+                del children[pid]
+                if status != 0 and failed is None:
+                    failed = _part_error(outcomes[slot], slot, status)
+                    for other in children:
+                        os.kill(other, signal.SIGTERM)
+            if not ended:
                 report(sum(_COUNTER.unpack_from(counters, i * _COUNTER.size)[0] for i in range(len(parts))))
                 time.sleep(_POLL_SECONDS)
-                continue
-            slot = children.pop(pid)
-            if status != 0 and failed is None:
-                failed = _part_error(folder, slot, status)
-                for other in children:
-                    os.kill(other, signal.SIGTERM)
         if failed is not None:
             raise failed
-        return [_load(posixpath.join(folder, f"part-{slot}.pickle")) for slot in range(len(parts))]
+        loaded: list[_Part] = []
+        for outcome in outcomes:
+            outcome.seek(0)
+            loaded.append(pickle.load(outcome))  # written by this export's own child process
+        return loaded
     finally:
-        for pid in children:  # only when the parent itself failed: no child outlives it
+        for pid in children:  # only when this process itself failed: no child outlives it
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         counters.close()
-
-
-def _dump(path: str, value: Any) -> None:
-    with open(path, "wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _load(path: str) -> Any:
-    with open(path, "rb") as handle:
-        return pickle.load(handle)  # written by this export's own child processes
 
 
 def _picklable(error: BaseException) -> BaseException:
@@ -293,10 +299,11 @@ def _picklable(error: BaseException) -> BaseException:
     return error
 
 
-def _part_error(folder: str, slot: int, status: int) -> BaseException:
-    path = posixpath.join(folder, f"part-{slot}.error")
-    if os.path.exists(path):
-        error: BaseException = _load(path)
+def _part_error(outcome: IO[bytes], slot: int, status: int) -> BaseException:
+    outcome.seek(0)
+    if outcome.read(1):
+        outcome.seek(0)
+        error: BaseException = pickle.load(outcome)
         return error
     if os.WIFSIGNALED(status):
         return RuntimeError(f"part {slot + 1} of the export was killed by signal {os.WTERMSIG(status)}")
@@ -379,13 +386,16 @@ def _export(
     timings["prepare"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(dir=spool_dir, prefix="export-") as folder:
+    with contextlib.ExitStack() as stack:
+        # Anonymous files: a crash leaves nothing behind.
+        spools = [stack.enter_context(tempfile.TemporaryFile(dir=spool_dir)) for _ in parts]
         if len(parts) == 1:
-            spooled = [_spool_part(*parts[0], checks, posixpath.join(folder, "part-0.spool"),
+            spooled = [_spool_part(*parts[0], checks, spools[0],
                                    lambda part_stats: report("rows", part_stats.items or part_stats.documents,
                                                              total_hint))]
         else:
-            spooled = _spool_forked(parts, checks, folder, lambda done: report("rows", done, total_hint))
+            outcomes = [stack.enter_context(tempfile.TemporaryFile(dir=spool_dir)) for _ in parts]
+            spooled = _spool_forked(parts, checks, spools, outcomes, lambda done: report("rows", done, total_hint))
         report("rows", sum(p.stats.items or p.stats.documents for p in spooled), total_hint)
         timings["read_check_spool"] = time.perf_counter() - started
 
@@ -414,8 +424,8 @@ def _export(
             writers[TEST] = SplitWriter(output, TEST, spec)
         try:
             written = 0
-            for part, mapping in zip(spooled, mappings, strict=True):
-                written = _write_part(part.spool, mapping, is_test, writers, spec, written, report)
+            for spool, mapping in zip(spools, mappings, strict=True):
+                written = _write_part(spool, mapping, is_test, writers, spec, written, report)
             splits = {name_: writer.finish() for name_, writer in writers.items()}
         except BaseException:
             for writer in writers.values():

@@ -271,8 +271,11 @@ def test_a_part_killed_by_a_signal_fails_the_export(tmp_path: Path) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
         return []
 
-    # when the export runs, then it fails, saying which part died and how
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    # when the export runs, then it fails, saying which part died and how, and leaves no spool file behind
     with pytest.raises(RuntimeError, match="part 2 of the export was killed by signal 9"):
         run_export_parts(spec, [lambda s: item_rows(_mixed_items(), spec, s), killed], str(tmp_path / "out"),
-                         name="t", command="t")
+                         name="t", command="t", spool_dir=str(spool))
     assert not (tmp_path / "out" / "card.json").exists()
+    assert list(spool.iterdir()) == []
