@@ -256,6 +256,8 @@ def _spool_forked(parts: Sequence[tuple[PartRows, BuildStats]], checks: _Checks,
                     pickle.dump(part, outcome, protocol=pickle.HIGHEST_PROTOCOL)
                     code = 0
                 except BaseException as error:  # everything reaches the parent, which raises it
+                    outcome.seek(0)
+                    outcome.truncate()
                     pickle.dump(_picklable(error), outcome, protocol=pickle.HIGHEST_PROTOCOL)
                 finally:
                     outcome.flush()
