@@ -150,8 +150,9 @@ ROW_GROUP_ROWS = 8192
 def read_rows(url: str, rows: np.ndarray, columns: list[str] | None = None) -> pa.Table:
     """Return the given rows (0-based, any order, repeats allowed) of a Parquet file, in the order asked.
 
-    Only the row groups that hold them are read, so the memory and the bytes read follow the rows asked for, not
-    the file's size (with files written by `write_parquet` or `ParquetStream`: ROW_GROUP_ROWS rows a group).
+    Only the row groups that hold them are read, one at a time, keeping just the rows asked for: memory holds one
+    row group and the rows, whatever the file's size (files written by `write_parquet` or `ParquetStream` have
+    ROW_GROUP_ROWS rows a group).
     """
     fs, path = filesystem(url)
     rows = np.asarray(rows, dtype=np.int64)
@@ -162,16 +163,22 @@ def read_rows(url: str, rows: np.ndarray, columns: list[str] | None = None) -> p
         starts = np.concatenate([[0], np.cumsum(sizes)])
         if len(rows) and (rows.min() < 0 or rows.max() >= starts[-1]):
             raise IndexError(f"{url} has {starts[-1]} rows; asked for row {int(rows.max())}")
-        groups = np.unique(np.searchsorted(starts, rows, side="right") - 1) if len(rows) else np.zeros(0, np.int64)
-        table = parquet.read_row_groups(groups.tolist(), columns=columns) if len(groups) else (
-            parquet.schema_arrow.empty_table().select(columns) if columns else parquet.schema_arrow.empty_table())
-    # Row numbers within the groups read: each group's rows follow the previous group's.
-    read_starts = np.zeros(len(sizes) + 1, dtype=np.int64)
-    read_starts[groups + 1] = sizes[groups]
-    read_starts = np.cumsum(read_starts)
-    local = rows - starts[np.searchsorted(starts, rows, side="right") - 1]
-    local += read_starts[np.searchsorted(starts, rows, side="right") - 1]
-    return table.take(pa.array(local, type=pa.int64()))
+        group_of = np.searchsorted(starts, rows, side="right") - 1
+        order = np.argsort(group_of, kind="stable")
+        pieces = []
+        for group in np.unique(group_of).tolist():
+            wanted = order[group_of[order] == group]
+            table = parquet.read_row_group(group, columns=columns)
+            pieces.append(table.take(pa.array(rows[wanted] - starts[group], type=pa.int64())))
+        schema = parquet.schema_arrow
+    if not pieces:
+        empty = schema.empty_table()
+        return empty.select(columns) if columns else empty
+    # The pieces hold the rows group by group: put them back in the order asked.
+    gathered = pa.concat_tables(pieces)
+    back = np.empty(len(rows), dtype=np.int64)
+    back[order] = np.arange(len(rows), dtype=np.int64)
+    return gathered.take(pa.array(back, type=pa.int64()))
 
 
 def read_parquet(url: str, columns: list[str] | None = None, filters: Any = None) -> pa.Table:
