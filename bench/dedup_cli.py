@@ -64,6 +64,7 @@ def child_cpu(command: list[str], env: dict[str, str] | None = None) -> tuple[fl
 
 
 def run_ours(path: Path, work: Path) -> tuple[float, float]:
+    work.mkdir(parents=True, exist_ok=True)
     output = work / "ours-out"
     shutil.rmtree(output, ignore_errors=True)
     env = {**os.environ, "STORAGE_ROOT": str(work / "storage")}
@@ -100,10 +101,16 @@ def measure(docs: int, rounds: int, seed: int, work: Path) -> dict[str, Any]:
 
     path = work / f"docs-{docs}.jsonl"
     corpus = build_corpus(path, docs, seed)
+    # What a job costs whatever its size: the same command on the file's first 20 documents.
+    tiny = work / "first-20.jsonl"
+    with open(path, "rb") as source:
+        tiny.write_bytes(b"".join(line for _, line in zip(range(20), source, strict=False)))
     ours: list[float] = []
     theirs: list[float] = []
+    fixed: list[float] = []
     rss = {"ours": 0.0, "datasketch": 0.0}
     for number in range(rounds):
+        fixed.append(run_ours(tiny, work / "tiny")[0])
         sides = [("ours", run_ours), ("datasketch", run_datasketch)]
         if number % 2:
             sides.reverse()
@@ -119,6 +126,7 @@ def measure(docs: int, rounds: int, seed: int, work: Path) -> dict[str, Any]:
         "ours": ours,
         "theirs": theirs,
         "ratios": sorted(t / o for o, t in zip(ours, theirs, strict=True)),
+        "fixed": fixed,
         "rss": rss,
         "quality": {
             "ours": planting.score(planted, ours_kept_ids(work)),
@@ -146,6 +154,17 @@ def report(rows: list[dict[str, Any]], rounds: int, sizes: list[int], load: str)
             f"{', '.join(f'{v:.1f}' for v in row['theirs'])} | **{median(row['ratios']):.1f}x** "
             f"(range {row['ratios'][0]:.1f}-{row['ratios'][-1]:.1f}) | "
             f"{row['rss']['ours']:.0f} / {row['rss']['datasketch']:.0f} MB |"
+        )
+    lines.append("")
+    for row in rows:
+        fixed = median(row["fixed"])
+        per_doc = (median(row["ours"]) - fixed) / row["docs"]
+        lines.append(
+            f"At {row['docs']:,} documents: the same command on 20 documents costs {fixed:.2f} CPU s (start-up, "
+            f"the job's rows, every unit's lease and transaction; median of {len(row['fixed'])}), the rest is "
+            f"{per_doc * 1e6:.0f} µs a document against datasketch's "
+            f"{median(row['theirs']) / row['docs'] * 1e6:.0f} µs: the ratio tends to "
+            f"{median(row['theirs']) / row['docs'] / per_doc:.1f}x as jobs grow."
         )
     lines += [
         "",
