@@ -8,10 +8,11 @@ split into --shards input files, through the job engine's own units (curation/st
 each step's reduce partitions and merge, the commit), on disk, with an earlier job already in the persistent index
 (half the documents), so the partitions also read the index. Each unit is timed on its own (CPU seconds,
 `time.process_time`), its peak Python memory is traced (`tracemalloc`, numpy arrays included; Arrow's buffers,
-which hold one file or row group at a time, are not) and its files are counted in bytes. The runs read keys
-MEASURE_CHUNK pairs at a time and write Parquet row groups of MEASURE_CHUNK rows, so that what a unit holds per
-chunk and per row group read does not look like growth with the job; the sizing adds what one chunk and a shard's
-row groups of the default sizes hold.
+which hold one file or row group at a time, are not) and its files are counted in bytes. Memory comes
+from two runs (half the documents in half the shards, then all of them: the same shard size) that read keys
+MEASURE_CHUNK pairs at a time from row groups of MEASURE_CHUNK rows, so that what a unit holds per chunk and per row
+group does not look like growth with the job; the sizing adds what one chunk and a shard's row groups of the default
+sizes hold. CPU seconds and bytes come from a third run at the defaults.
 
 What it computes, for --target documents on --workers single-core workers (shards of --shard-docs documents, the
 reduce in --partitions units per step): per stage, the units, the bytes written and read (the "shuffle" between
@@ -44,6 +45,8 @@ from bench.dedup import build_corpus
 
 SECTION = "## Deduplication at a billion documents (paper sizing, issue 15 target 5)"
 MEASURE_CHUNK = 256
+DEFAULT_CHUNK = 1 << 16
+DEFAULT_ROW_GROUP = 8192
 # What a partition or merge unit holds for one chunk of pairs at the default chunk size (curation's
 # PAIRS_PER_CHUNK): two 512-byte signatures a pair, a copy of each for the comparison, the 128 booleans it makes.
 CHUNK_BYTES = (1 << 16) * (2 * 512 * 2 + 128)
@@ -78,16 +81,20 @@ def _timed(measure: StageMeasure, run: Callable[[], Any]) -> Any:
     return result
 
 
-def measure(docs: int, shards: int, partitions: int, work: Path) -> dict[str, Any]:
-    """Run an earlier job and the measured job through the engine's units; return per-stage measures and bytes."""
+def measure(docs: int, shards: int, partitions: int, work: Path, small_buffers: bool) -> dict[str, Any]:
+    """Run an earlier job and the measured job through the engine's units; return per-stage measures and bytes.
+
+    With `small_buffers`, keys are read MEASURE_CHUNK pairs at a time from row groups of MEASURE_CHUNK rows (for
+    the memory slope); otherwise at the defaults (for the CPU seconds and the bytes).
+    """
     from curation.steps.dedup import storage
     from curation.steps.dedup.steps import base
     from curation.steps.inline import run_job_inline
 
     # Keys are read a chunk of pairs at a time: with the default chunk, a small run reads every key at once and
     # its memory would seem to grow with the documents; with a small one, the slope is what does grow.
-    base.PAIRS_PER_CHUNK = MEASURE_CHUNK
-    storage.ROW_GROUP_ROWS = MEASURE_CHUNK
+    base.PAIRS_PER_CHUNK = MEASURE_CHUNK if small_buffers else DEFAULT_CHUNK
+    storage.ROW_GROUP_ROWS = MEASURE_CHUNK if small_buffers else DEFAULT_ROW_GROUP
     from curation.steps.pipeline import JobLayout, plan_stages, run_commit, run_map_shard, run_reduce
     from curation.steps.readers import InputSplit, ReaderOptions
     from curation.steps.recipe import load_recipe
@@ -163,7 +170,13 @@ def measure(docs: int, shards: int, partitions: int, work: Path) -> dict[str, An
 
 
 def size(
-    small: dict[str, Any], measured: dict[str, Any], target: float, workers: int, shard_docs: int, partitions: int
+    small: dict[str, Any],
+    large: dict[str, Any],
+    measured: dict[str, Any],
+    target: float,
+    workers: int,
+    shard_docs: int,
+    partitions: int,
 ) -> list[dict[str, Any]]:
     """Scale every stage to `target` documents on `workers` workers; return one row per stage.
 
@@ -176,16 +189,16 @@ def size(
     scale = target / docs
     shards = max(1, round(target / shard_docs))
     rows = []
-    for stage, smaller in zip(measured["stages"], small["stages"], strict=True):
+    for stage, smaller, larger in zip(measured["stages"], small["stages"], large["stages"], strict=True):
         total_cpu = sum(stage.cpu) * scale
-        slope = (max(stage.peak_bytes) - max(smaller.peak_bytes)) / (docs - small["docs"])
+        slope = (max(larger.peak_bytes) - max(smaller.peak_bytes)) / (large["docs"] - small["docs"])
         if stage.kind in ("map", "commit"):
             units = shards if stage.kind == "map" else 1
             per_shard = docs / len(measured["stages"][0].cpu)
             peak = max(stage.peak_bytes) + max(slope, 0.0) * (shard_docs - per_shard)
         else:
             units = partitions if stage.kind == "partition" else 1
-            peak = max(stage.peak_bytes) + max(slope, 0.0) * (target - docs) + CHUNK_BYTES + ROW_GROUP_BYTES
+            peak = max(larger.peak_bytes) + max(slope, 0.0) * (target - docs) + CHUNK_BYTES + ROW_GROUP_BYTES
         per_unit = total_cpu / units
         waves = -(-units // workers)
         rows.append({
@@ -226,8 +239,8 @@ def report(measured: dict[str, Any], rows: list[dict[str, Any]], args: argparse.
         f"{minhash['candidate_pairs']:,} candidate pairs, {minhash['verified_pairs']:,} verified; kept "
         f"{kept_rate:.0%}.",
         "",
-        "| stage | units | CPU hours | wall hours on the workers | largest unit's memory | its growth per document "
-        "of the job |",
+        "| stage | units | CPU hours | wall hours on the workers | largest unit's memory (traced: Python and numpy, "
+        "not Arrow's or zstd's buffers of one file) | its growth per document of the job |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
@@ -294,9 +307,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-dedup-sizing-") as temporary:
         # Half the documents in half the shards: the same shard size, so that what a unit holds per shard or per
         # Parquet row group (read buffers) does not look like growth with the job.
-        small = measure(args.docs // 2, max(1, args.shards // 2), args.partitions, Path(temporary) / "small")
-        measured = measure(args.docs, args.shards, args.partitions, Path(temporary) / "large")
-    rows = size(small, measured, args.target, args.workers, args.shard_docs, args.partitions)
+        small = measure(args.docs // 2, max(1, args.shards // 2), args.partitions, Path(temporary) / "small", True)
+        large = measure(args.docs, args.shards, args.partitions, Path(temporary) / "large", True)
+        measured = measure(args.docs, args.shards, args.partitions, Path(temporary) / "cpu", False)
+    rows = size(small, large, measured, args.target, args.workers, args.shard_docs, args.partitions)
     text = report(measured, rows, args)
     print(text)
     if args.write_results:
