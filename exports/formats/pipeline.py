@@ -146,8 +146,9 @@ def _write_part(spool: IO[bytes], mapping: np.ndarray | None, is_test: np.ndarra
     needs_rows = any(kind != FILE_JSONL for kind in spec.files)
     train = writers[TRAIN]
     # Per prompt index of this part, the writer of its split (a list lookup per run of rows).
-    if is_test is not None and mapping is not None:
-        by_index: list[SplitWriter] | None = [writers[TEST] if test else train for test in is_test[mapping].tolist()]
+    if is_test is not None:
+        in_test = is_test if mapping is None else is_test[mapping]
+        by_index: list[SplitWriter] | None = [writers[TEST] if test else train for test in in_test.tolist()]
     else:
         by_index = None
     reported = written
@@ -404,14 +405,19 @@ def _export(
         # Merge the parts: one set of counts, one set of prompts (each part's prompt indices mapped to the merged).
         started = time.perf_counter()
         stats, pii, decontam = BuildStats(), PiiStats(), DecontamStats() if checks.decontaminator else None
-        groups = PromptGroups(spec.near_duplicate_threshold) if spec.test_fraction > 0 else None
-        mappings: list[np.ndarray | None] = []
         for part in spooled:
             stats.merge(part.stats)
             pii.merge(part.pii)
             if decontam is not None and part.decontam is not None:
                 decontam.merge(part.decontam)
-            mappings.append(groups.absorb(part.groups) if groups is not None and part.groups is not None else None)
+        groups: PromptGroups | None = None
+        mappings: list[np.ndarray | None] = [None] * len(spooled)  # None: a part's prompt indices are the merged
+        part_groups = [part.groups for part in spooled if part.groups is not None]
+        if len(part_groups) == 1:
+            groups = part_groups[0]
+        elif part_groups:
+            groups, merged_indices = PromptGroups.merged(part_groups)
+            mappings = list(merged_indices)
         if checks.decontaminator is not None and decontam is not None:
             decontam.eval_records = checks.decontaminator.stats.eval_records
             decontam.eval_too_short = checks.decontaminator.stats.eval_too_short

@@ -18,6 +18,7 @@ prompts, groups are ordered by a hash of (seed, name), and whole groups go to `t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,29 +134,35 @@ class PromptGroups:
         self._bbit.append((sigs & np.uint32(0xFF)).astype(np.uint8))
         self._keys.append(_band_keys(sigs, self.bands, self.rows))
 
-    def absorb(self, other: PromptGroups) -> np.ndarray:
-        """Add the prompts another collector counted (another part of the same export); return, for each of its
-        prompts, the index it has here. A prompt both saw is one prompt, its rows counted together."""
-        self.flush()
-        other.flush()
-        mapping = np.empty(len(other._hashes), dtype=np.int64)
-        new: list[int] = []
-        for position, (key, count) in enumerate(zip(other._hashes, other._counts, strict=True)):
-            index = self._ids.get(key)
-            if index is None:
-                index = self._ids[key] = len(self._hashes)
-                self._hashes.append(key)
-                self._counts.append(0)
-                new.append(position)
-            self._counts[index] += count
-            mapping[position] = index
-        if new and other._bbit:
-            taken = np.asarray(new, dtype=np.int64)
-            self._bbit.append(np.concatenate(other._bbit)[taken])
-            self._keys.append(np.concatenate(other._keys)[taken])
-            self._empty.append(np.concatenate(other._empty)[taken])
-        self._last_text, self._last_index = None, -1
-        return mapping
+    @classmethod
+    def merged(cls, parts: Sequence[PromptGroups]) -> tuple[PromptGroups, list[np.ndarray]]:
+        """Merge the prompts that collectors of consecutive parts of one export counted; return the merged
+        collector (for `groups` and `assign` only: no more `add`) and, per part, each of its prompts' index in it.
+
+        A prompt several parts saw is one prompt, its rows counted together, and prompts keep the order in which
+        they first appear over the parts in order: the order one collector fed every row would have given, on
+        which the linking of crowded buckets depends (see `_ALL_PAIRS_BUCKET`).
+        """
+        first_part = parts[0]
+        merged = cls(first_part.threshold, first_part.params)
+        for part in parts:
+            part.flush()
+        hashes = np.concatenate([np.asarray(part._hashes, dtype=np.uint64) for part in parts])
+        counts = np.concatenate([np.asarray(part._counts, dtype=np.int64) for part in parts])
+        unique, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        appearance = np.argsort(first, kind="stable")  # unique prompts in the order they first appear
+        rank = np.empty(len(appearance), dtype=np.int64)
+        rank[appearance] = np.arange(len(appearance))
+        index = rank[inverse.reshape(-1)]
+        taken = first[appearance]
+        merged._hashes = unique[appearance].tolist()
+        merged._counts = np.bincount(index, weights=counts, minlength=len(appearance)).astype(np.int64).tolist()
+        if len(taken):
+            merged._bbit = [np.concatenate([array for part in parts for array in part._bbit])[taken]]
+            merged._keys = [np.concatenate([array for part in parts for array in part._keys])[taken]]
+            merged._empty = [np.concatenate([array for part in parts for array in part._empty])[taken]]
+        bounds = np.cumsum([len(part._hashes) for part in parts])[:-1]
+        return merged, np.split(index, bounds)
 
     def _link(self, union: _UnionFind, bbit: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
         if not len(left):

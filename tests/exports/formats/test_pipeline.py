@@ -279,3 +279,26 @@ def test_a_part_killed_by_a_signal_fails_the_export(tmp_path: Path) -> None:
                          name="t", command="t", spool_dir=str(spool))
     assert not (tmp_path / "out" / "card.json").exists()
     assert list(spool.iterdir()) == []
+
+
+def test_prompt_groups_merged_from_parts_split_as_one_collector_would() -> None:
+    # given prompts with a crowded bucket (40 variants of one template), repeats, and distinct prompts
+    template = ("Write a short story for young readers about a family that moves to a small town by the sea, where "
+                "the eldest daughter finds an old map in the attic, follows it along the cliffs with her brother, "
+                "meets a fisherman who knew her grandmother, and learns why the lighthouse was closed: variant {}")
+    texts = [template.format(n) for n in range(40)] + PROMPTS + PROMPTS[:5]
+    texts = [texts[(7 * n) % len(texts)] for n in range(len(texts))] + texts[:9]  # shuffled, with repeats
+    whole = PromptGroups(threshold=0.7)
+    indices = [whole.add(text) for text in texts]
+    one_is_test, one_summary = whole.assign(0.3, seed=4)
+    # when three collectors each count a run of them and are merged
+    runs = [texts[:20], texts[20:21], texts[21:]]
+    parts = [PromptGroups(threshold=0.7) for _ in runs]
+    part_indices = [[part.add(text) for text in run] for part, run in zip(parts, runs, strict=True)]
+    merged, mappings = PromptGroups.merged(parts)
+    is_test, summary = merged.assign(0.3, seed=4)
+    # then every prompt lands on the side it lands on from one collector, with the same summary
+    merged_indices = [int(mappings[p][i]) for p, run in enumerate(part_indices) for i in run]
+    assert [bool(is_test[i]) for i in merged_indices] == [bool(one_is_test[i]) for i in indices]
+    assert merged_indices == indices
+    assert summary == one_summary and summary.near_duplicate_links > 0
