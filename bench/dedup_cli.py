@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/dedup_cli.py --docs 20000 200000 --rounds 3            # print
     .venv/bin/python bench/dedup_cli.py --docs 20000 200000 --rounds 3 --write-results
+    .venv/bin/python bench/dedup_cli.py --docs 20000 --rounds 3 --replay-ab      # stages with / without work docs
 
 Data: the planted set of bench/dedup.py (`build_corpus`: real BBC English and Chinese Wikipedia / review sentences
 joined into ~2 KB documents, 30% of them given 1-3 must-remove copies, 5% hard-negative pages). 200,000 documents
@@ -32,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,44 @@ def datasketch_kept_ids(work: Path) -> list[str]:
 
     with open(work / "datasketch-out.jsonl", encoding="utf-8") as handle:
         return [json.loads(line)["id"] for line in handle]
+
+
+def replay_ab(docs: int, rounds: int, seed: int, work: Path) -> dict[str, list[float]]:
+    """CPU seconds of the job engine's stages on disk (`run_job_inline`, one shard, no database) with the map stages
+    that only collect replaying the input ("replay", as jobs run) and with every map stage writing its work
+    documents ("materialized", as before), interleaved rounds in this process."""
+    import dataclasses
+    import shutil
+
+    from curation.steps import inline, pipeline
+    from curation.steps.readers import InputSplit
+    from curation.steps.recipe import load_recipe
+
+    path = work / "replay-ab.jsonl"
+    build_corpus(path, docs, seed)
+    planned = pipeline.plan_stages
+
+    def materialized(recipe: Any) -> list[Any]:
+        return [dataclasses.replace(plan, writes_docs=True, source_stage=plan.map_stage - 1, replays=())
+                if plan.kind == "map" else plan for plan in planned(recipe)]
+
+    recipe = load_recipe("dedup-only")
+
+    def run(mode: str) -> float:
+        inline.plan_stages = materialized if mode == "materialized" else planned  # type: ignore[assignment]
+        shutil.rmtree(work / "replay-ab", ignore_errors=True)
+        started = time.process_time()
+        inline.run_job_inline(recipe, [InputSplit(str(path))], str(work / "replay-ab" / "out"), job_id=1)
+        return time.process_time() - started
+
+    results: dict[str, list[float]] = {"replay": [], "materialized": []}
+    run("replay")
+    run("materialized")
+    for number in range(rounds):
+        for mode in ("replay", "materialized") if number % 2 == 0 else ("materialized", "replay"):
+            results[mode].append(run(mode))
+    inline.plan_stages = planned
+    return results
 
 
 def measure(docs: int, rounds: int, seed: int, work: Path) -> dict[str, Any]:
@@ -205,7 +245,16 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--write-results", action="store_true")
     parser.add_argument("--datasketch-child", nargs=2, metavar=("INPUT", "OUTPUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--replay-ab", action="store_true",
+                        help="only compare the engine's stages with and without writing work documents")
     args = parser.parse_args()
+    if args.replay_ab:
+        with tempfile.TemporaryDirectory(prefix="bench-dedup-replay-") as temporary:
+            for docs in args.docs:
+                result = replay_ab(docs, args.rounds, args.seed, Path(temporary))
+                print(f"{docs} documents, CPU s per run:",
+                      {mode: [round(value, 2) for value in values] for mode, values in result.items()})
+        return 0
     if args.datasketch_child:
         _datasketch_file(args.datasketch_child[0], args.datasketch_child[1], None)
         return 0
