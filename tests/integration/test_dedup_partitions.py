@@ -102,3 +102,48 @@ def test_a_partitioned_reduce_on_two_workers_decides_as_one_partition_in_process
     removed = outputs(third.output, "removed")
     assert {doc["signals"]["duplicate_of_job"] for doc in removed} == {spread.pk}
     assert len(removed) == 20
+
+
+SLOW_RECIPE = """
+name: slow-dedup
+steps:
+  - exact_dedup: {}
+  - test_slow_minhash_dedup: {partition_seconds: 2.0}
+"""
+
+
+def test_a_worker_killed_in_a_reduce_partition_is_taken_over_and_decisions_equal_a_clean_run(
+    celery_workers: Any, tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a clean in-process run of a job whose MinHash reduce partitions are slow
+    import tests.support.slow_step  # noqa: F401  (registers test_slow_minhash_dedup in this process too)
+
+    docs = _planted(4, 80)
+    inputs = [str(write_jsonl(tmp_path / f"in-{i}.jsonl", docs[i::2])) for i in range(2)]
+    settings.DEDUP_REDUCE_PARTITIONS = 1
+    clean = job_run_local(job_submit(recipe=SLOW_RECIPE, inputs=inputs, output=str(tmp_path / "clean")))
+    assert clean.status == Job.Status.COMPLETED, clean.error
+    # and the same job on worker A, its MinHash reduce in three partitions
+    monkeypatch.setenv("DEDUP_REDUCE_PARTITIONS", "3")
+    settings.DEDUP_REDUCE_PARTITIONS = 3
+    worker_a = celery_workers("a")
+    job = job_submit(recipe=SLOW_RECIPE, inputs=inputs, output=str(tmp_path / "out"))
+    minhash_partitions = 4  # stages: map, exact partitions, exact merge, map, MinHash partitions
+    wait_for(lambda: job.shards.filter(stage=minhash_partitions, status=Shard.Status.RUNNING).exists(),
+             120, "worker A to start a MinHash reduce partition", [worker_a])
+    killed = job.shards.get(stage=minhash_partitions, status=Shard.Status.RUNNING)
+
+    # when worker A dies in the middle of that partition and worker B starts
+    worker_a.kill_hard()
+    worker_b = celery_workers("b")
+
+    # then B takes the partition over and the job completes
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, 180, "the job to finish on worker B",
+             [worker_a, worker_b])
+    job.refresh_from_db()
+    assert job.status == Job.Status.COMPLETED, job.error
+    killed.refresh_from_db()
+    assert killed.attempts >= 2
+    # and every document's decision is the clean run's, with no temporary file left behind
+    assert _outcome(job) == _outcome(clean)
+    assert not list(Path(job.output).rglob("*.tmp-*"))
