@@ -96,8 +96,11 @@ def test_a_partitioned_reduce_on_two_workers_decides_as_one_partition_in_process
     # and a later job on the same index sees what the partitioned job kept
     kept = outputs(spread.output, "kept")
     write_jsonl(tmp_path / "third.jsonl", [{"id": f"third-{doc['id']}", "text": doc["text"]} for doc in kept[:20]])
-    third = job_run_local(job_submit(recipe="dedup-only", inputs=[str(tmp_path / "third.jsonl")],
-                                     output=str(tmp_path / "third"), dedup_index="spread"))
+    # (on the workers: a local run would race them for the units its submit sends them)
+    third = job_submit(recipe="dedup-only", inputs=[str(tmp_path / "third.jsonl")], output=str(tmp_path / "third"),
+                       dedup_index="spread")
+    wait_for(lambda: Job.objects.get(pk=third.pk).is_finished, 180, "the third job to finish", workers)
+    third.refresh_from_db()
     assert third.status == Job.Status.COMPLETED, third.error
     removed = outputs(third.output, "removed")
     assert {doc["signals"]["duplicate_of_job"] for doc in removed} == {spread.pk}
