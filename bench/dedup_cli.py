@@ -219,8 +219,9 @@ def report(rows: list[dict[str, Any]], rounds: int, sizes: list[int], load: str)
         "again and replays exact's apply from its decisions), which removed two encode-compress-decompress-parse "
         "round trips of every document. Where the rest goes (cProfile of the same command on 20,000 documents): "
         "start-up imports ~1.1 s, of which ~0.3 s the exports app's format modules and ~0.2 s rjieba through the "
-        "quality classifier, both imported by apps' `ready()` and not used by this recipe; reading the input in "
-        "each of the three map stages (orjson and the reader's document building); normalising, shingling and "
+        "quality classifier, both imported by apps' `ready()` and not used by this recipe, and ~0.19 s of pandas, "
+        "which pyarrow imports on its first array of any kind (pandas is installed for `datasets`); reading the "
+        "input in each of the three map stages (orjson and the reader's document building); normalising, shingling and "
         "MinHashing (~64 µs a document); compressing the kept and removed output at zstd level 3.",
         "",
         "Planted duplicates, each side's kept documents (last round):",
