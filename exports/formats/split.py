@@ -184,32 +184,44 @@ class PromptGroups:
             bbit = np.concatenate(self._bbit)
             keys = np.concatenate(self._keys)
             usable = np.flatnonzero(~np.concatenate(self._empty))
+            by_band = np.ascontiguousarray(keys[usable].T)
+            position = np.arange(len(usable), dtype=np.uint64)
             for band in range(self.bands):
-                band_keys = keys[usable, band]
-                order = usable[np.argsort(band_keys, kind="stable")]
-                sorted_keys = keys[order, band]
+                # Sorted by key, then by index (so a bucket's members come in index order): one sort of
+                # (key << 32 | position), faster than a stable argsort of the keys.
+                ordered = np.sort((by_band[band].astype(np.uint64) << np.uint64(32)) | position)
+                order = usable[(ordered & np.uint64(0xFFFFFFFF)).astype(np.int64)]
+                sorted_keys = ordered >> np.uint64(32)
                 bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
                 starts = np.concatenate([[0], bounds])
-                ends = np.concatenate([bounds, [len(order)]])
-                left: list[int] = []
-                right: list[int] = []
-                for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist(),
-                                      strict=True):
-                    members = order[start:end].tolist()
-                    if len(members) <= _ALL_PAIRS_BUCKET:
-                        for i in range(len(members)):
-                            for j in range(i + 1, len(members)):
+                sizes = np.diff(np.concatenate([starts, [len(order)]]))
+                # Buckets of two, nearly all of them, pair up at once; larger ones one by one. The components
+                # do not depend on the order in which candidate pairs are checked.
+                pairs = starts[sizes == 2]
+                left: list[int] = order[pairs].tolist()
+                right: list[int] = order[pairs + 1].tolist()
+                for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
+                    members = order[start:start + size].tolist()
+                    if size <= _ALL_PAIRS_BUCKET:
+                        for i in range(size):
+                            for j in range(i + 1, size):
                                 left.append(members[i])
                                 right.append(members[j])
                     else:
                         for other in members[1:]:
                             left.append(members[0])
                             right.append(other)
-                        for i in range(1, len(members) - 1):
+                        for i in range(1, size - 1):
                             left.append(members[i])
                             right.append(members[i + 1])
                 self._link(union, bbit, np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64))
-        return np.asarray([union.find(i) for i in range(count)], dtype=np.int64)
+        # Every prompt's root (its component's smallest index), by pointer jumping over the whole forest at once.
+        roots = np.asarray(union.parent, dtype=np.int64)
+        while True:
+            jumped = roots[roots]
+            if np.array_equal(jumped, roots):
+                return roots
+            roots = jumped
 
     def assign(self, test_fraction: float, seed: int) -> tuple[np.ndarray, SplitSummary]:
         """Return, per prompt, True when its group goes to test, and a summary of the grouping."""
