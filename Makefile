@@ -44,13 +44,16 @@ test: install services
 		$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks read ../shared/data in place and print ratios against their baselines (bench/RESULTS.md).
-bench: install
-	$(PY) -m pip install -q -r bench/requirements-datatrove.txt
+bench: install services
+	$(PY) -m pip install -q -r bench/requirements-datatrove.txt -r bench/requirements-export.txt
 	$(PY) bench/ingest.py
 	$(PY) bench/dedup.py
+	$(PY) bench/dedup_cli.py
+	$(PY) bench/dedup_sizing.py
 	$(PY) bench/quality.py
 	$(PY) bench/pii.py
 	$(PY) bench/recipe.py
+	$(PY) bench/export.py
 
 # ruff's rule set and its reasoned exceptions are in ruff.toml; mypy checks every package of the project.
 lint: install
