@@ -22,9 +22,10 @@ the difference as margin, in trl's explicit-prompt conversational form, JSON Lin
   force_ascii=False)`. No near-duplicate grouping, no card.
 
 Each side runs in a fresh process (`bench.common.in_fresh_process`), one after the other, `--rounds` times
-interleaved; time is wall clock and CPU time of the exporting process (PostgreSQL's own work is in its server
-process for both sides alike); peak memory is the process's maximum resident set (ru_maxrss), Python and Django
-included.
+interleaved; time is wall clock and CPU time of the exporting process and of its child processes (ours builds
+the rows of a large export in `EXPORT_PROCESSES` forked processes, the machine's cores by default; PostgreSQL's
+own work is in its server processes for both sides alike); peak memory is the largest maximum resident set
+(ru_maxrss) of the process and of any child, Python and Django included.
 """
 
 from __future__ import annotations
@@ -208,15 +209,29 @@ def make_project(annotations: int, seed: int = 0) -> int:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
-def run_ours(database_url: str, storage: str, project_id: int, pii: str) -> dict[str, Any]:
-    """Export with the service (in a fresh process); return seconds, peak memory and what was written."""
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that ended (the export's parts)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def run_ours(database_url: str, storage: str, project_id: int, pii: str,
+             processes: int | None = None) -> dict[str, Any]:
+    """Export with the service (in a fresh process); return seconds, peak memory and what was written.
+
+    `processes`: EXPORT_PROCESSES for this run (None: the default, the machine's cores)."""
+    if processes is not None:
+        os.environ["EXPORT_PROCESSES"] = str(processes)
     _django(database_url, storage)
+    from django.conf import settings
+
     from exports.services import export_create, export_run
 
-    cpu, wall = time.process_time(), time.perf_counter()
+    cpu, wall = _cpu(), time.perf_counter()
     export = export_create(None, format="reward", projects=[project_id], enqueue=False,
                            options={"files": ["jsonl"], "test_fraction": 0.1})
     if pii == "off":
@@ -226,8 +241,9 @@ def run_ours(database_url: str, storage: str, project_id: int, pii: str) -> dict
     export = export_run(export.pk)
     assert export.status == "completed", export.error
     rows = sum(split["rows"] for split in export.card["splits"].values())
-    result = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "peak_mb": _peak_mb(),
-              "rows": rows, "timings": export.card["timings_seconds"], "pii": export.card["pii"],
+    result = {"wall": time.perf_counter() - wall, "cpu": _cpu() - cpu, "peak_mb": _peak_mb(),
+              "rows": rows, "processes": settings.EXPORT_PROCESSES, "timings": export.card["timings_seconds"],
+              "pii": export.card["pii"],
               "bytes": sum(split["bytes"] for split in export.card["splits"].values()),
               "hash": export.content_hash, "load": os.getloadavg()[0]}
     shutil.rmtree(export.path, ignore_errors=True)
@@ -241,7 +257,7 @@ def run_baseline(database_url: str, storage: str, project_id: int) -> dict[str, 
 
     from annotation.models import Annotation, Item, Project
 
-    cpu, wall = time.process_time(), time.perf_counter()
+    cpu, wall = _cpu(), time.perf_counter()
     project = Project.objects.get(pk=project_id)
     annotations = pd.DataFrame.from_records(
         Annotation.objects.filter(project=project).exclude(status="rejected").values("item_id", "payload"))
@@ -272,7 +288,7 @@ def run_baseline(database_url: str, storage: str, project_id: int) -> dict[str, 
     columns = ["prompt", "chosen", "rejected", "margin"]
     pairs.loc[~is_test, columns].to_json(out / "train.jsonl", orient="records", lines=True, force_ascii=False)
     pairs.loc[is_test, columns].to_json(out / "test.jsonl", orient="records", lines=True, force_ascii=False)
-    result = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "peak_mb": _peak_mb(),
+    result = {"wall": time.perf_counter() - wall, "cpu": _cpu() - cpu, "peak_mb": _peak_mb(),
               "rows": len(pairs), "bytes": sum(p.stat().st_size for p in out.iterdir()),
               "load": os.getloadavg()[0]}
     shutil.rmtree(out, ignore_errors=True)
@@ -298,8 +314,11 @@ def main() -> None:
         sizes = [args.annotations] + ([args.pii_annotations] if args.pii_annotations else [])
         project_ids = in_fresh_process(prepare, BENCH_DB, storage, sizes)
         ours: list[dict[str, Any]] = []
+        single: list[dict[str, Any]] = []
         theirs: list[dict[str, Any]] = []
         for _ in range(args.rounds):
+            single.append(in_fresh_process(run_ours, BENCH_DB, storage, project_ids[0], "off", 1))
+            print("ours, one process", single[-1], file=sys.stderr)
             ours.append(in_fresh_process(run_ours, BENCH_DB, storage, project_ids[0], "off"))
             print("ours", ours[-1], file=sys.stderr)
             theirs.append(in_fresh_process(run_baseline, BENCH_DB, storage, project_ids[0]))
@@ -310,18 +329,22 @@ def main() -> None:
             print("ours with PII", with_pii, file=sys.stderr)
     finally:
         shutil.rmtree(storage, ignore_errors=True)
-    section = _section(args, ours, theirs, with_pii)
+    section = _section(args, ours, single, theirs, with_pii)
     print(section)
     if args.write_results:
         replace_section(section)
+
+
+def _ratios(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{t['wall'] / o['wall']:.2f}x" for o, t in zip(ours, theirs, strict=True))
 
 
 def _loads(runs: list[dict[str, Any]]) -> str:
     return ", ".join(f"{r['load']:.1f}" for r in runs)
 
 
-def _section(args: argparse.Namespace, ours: list[dict[str, Any]], theirs: list[dict[str, Any]],
-             with_pii: dict[str, Any] | None) -> str:
+def _section(args: argparse.Namespace, ours: list[dict[str, Any]], single: list[dict[str, Any]],
+             theirs: list[dict[str, Any]], with_pii: dict[str, Any] | None) -> str:
     def m(runs: list[dict[str, Any]], key: str) -> float:
         return median([float(r[key]) for r in runs])
 
@@ -329,27 +352,33 @@ def _section(args: argparse.Namespace, ours: list[dict[str, Any]], theirs: list[
         "## Export (reward pairs from annotations)",
         "",
         f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, PostgreSQL on the same machine (shared with other "
-        f"work), with `.venv/bin/python bench/export.py --annotations {args.annotations} --write-results` "
-        f"({args.rounds} round(s), median; method in bench/export.py).",
+        f"work), with `.venv/bin/python bench/export.py --annotations {args.annotations} --pii-annotations "
+        f"{args.pii_annotations} --rounds {args.rounds} --write-results` (median of the rounds, interleaved; method "
+        "in bench/export.py).",
         "",
         f"{args.annotations:,} ranking annotations (4 responses, overlap 4, {args.annotations // OVERLAP:,} prompts) "
         "to reward pairs, JSON Lines, consensus by mean rank, 10% test:",
         "",
         "| side | rows | wall s | CPU s | peak memory MB |",
         "|---|---|---|---|---|",
-        f"| ours (`export_run`, streaming, PII scan off) | {int(m(ours, 'rows')):,} | {m(ours, 'wall'):.1f} | "
-        f"{m(ours, 'cpu'):.1f} | {m(ours, 'peak_mb'):.0f} |",
+        f"| ours (`export_run`, streaming, PII scan off, {ours[0]['processes']} processes) | "
+        f"{int(m(ours, 'rows')):,} | {m(ours, 'wall'):.1f} | {m(ours, 'cpu'):.1f} | {m(ours, 'peak_mb'):.0f} |",
+        f"| ours, one process (`EXPORT_PROCESSES=1`) | {int(m(single, 'rows')):,} | {m(single, 'wall'):.1f} | "
+        f"{m(single, 'cpu'):.1f} | {m(single, 'peak_mb'):.0f} |",
         f"| baseline (ORM -> pandas -> to_json) | {int(m(theirs, 'rows')):,} | {m(theirs, 'wall'):.1f} | "
         f"{m(theirs, 'cpu'):.1f} | {m(theirs, 'peak_mb'):.0f} |",
         "",
         f"Speed-up (wall): {m(theirs, 'wall') / m(ours, 'wall'):.2f}x; CPU: {m(theirs, 'cpu') / m(ours, 'cpu'):.2f}x; "
-        f"memory: ours {m(ours, 'peak_mb') / m(theirs, 'peak_mb'):.0%} of the baseline's peak. "
-        f"Our stages (s): {ours[len(ours) // 2]['timings']}.",
+        f"memory: ours {m(ours, 'peak_mb') / m(theirs, 'peak_mb'):.0%} of the baseline's peak. In one process: "
+        f"{m(theirs, 'wall') / m(single, 'wall'):.2f}x wall, {m(theirs, 'cpu') / m(single, 'cpu'):.2f}x CPU. "
+        f"Per-round wall ratios (ours): {_ratios(ours, theirs)}. Our stages (s): {ours[len(ours) // 2]['timings']}; "
+        f"in one process: {single[len(single) // 2]['timings']}.",
         "",
-        f"The machine is shared with other busy work: the 1-minute load average on its {os.cpu_count()} cores was "
-        f"{_loads(ours)} at the end of our run(s) and {_loads(theirs)} at the end of the baseline's, so wall times are "
-        "mostly "
-        "waiting for a core and both sides are slowed alike; CPU time is the steadier figure.",
+        f"The 1-minute load average on the machine's {os.cpu_count()} cores was {_loads(ours)} at the end of our "
+        f"run(s) and {_loads(theirs)} at the end of the baseline's (PostgreSQL's server processes share the cores "
+        "with both sides); " + (
+            "wall times are comparable." if max(r["load"] for r in ours + theirs) < 2 else
+            "other work was running, so wall times include waiting for a core; CPU time is the steadier figure."),
     ]
     if with_pii is not None:
         per = with_pii["wall"] / max(args.pii_annotations, 1) * 1e6
