@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,6 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 from transformers.trainer_callback import PrinterCallback
-from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils import logging as transformers_logging
 
 from training.runner.dataset_files import export_open, export_split
@@ -56,6 +56,27 @@ class RunResult:
     final_metrics: dict[str, float]
 
 
+def last_complete_checkpoint(folder: Path) -> str | None:
+    """The newest `checkpoint-N` folder in `folder` that was written to the end, or None.
+
+    transformers writes a checkpoint's trainer_state.json after its weights, optimizer, scheduler and RNG state, so
+    a folder whose state file is missing or does not parse is what a worker killed while saving left behind:
+    resuming from it fails (transformers' own `get_last_checkpoint` picks it all the same). The one before it is
+    whole, since checkpoints are rotated only after a new one is saved.
+    """
+    if not folder.is_dir():
+        return None
+    numbered = [(int(match.group(1)), path) for path in folder.iterdir()
+                if path.is_dir() and (match := re.fullmatch(r"checkpoint-(\d+)", path.name))]
+    for _, path in sorted(numbered, reverse=True):
+        try:
+            json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        return str(path)
+    return None
+
+
 def run_training(spec: RunSpec, hooks: RunHooks | None = None) -> RunResult:
     """Train as the spec says and save the model at `spec.output`. Re-running resumes from the last checkpoint.
 
@@ -73,7 +94,7 @@ def run_training(spec: RunSpec, hooks: RunHooks | None = None) -> RunResult:
         raise SpecError(f"the export in {spec.dataset} has no training rows", field="dataset")
     spec.output.mkdir(parents=True, exist_ok=True)
     checkpoints = spec.output / CHECKPOINTS
-    resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    resume = last_complete_checkpoint(checkpoints)
     if spec.kind == RunKind.PPO:
         resume = None  # trl 1.12's PPO loop has no resume (see the module docstring)
     torch.manual_seed(spec.hyper.seed)

@@ -12,7 +12,7 @@ import pytest
 from tests.training.conftest import SFT_FAST
 from training.runner import Hyperparameters, RunKind, RunSpec, SpecError
 from training.runner.hooks import RunCancelled, RunHooks
-from training.runner.run import run_training
+from training.runner.run import last_complete_checkpoint, run_training
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -171,3 +171,19 @@ def test_rloo_trains_the_sft_policy_against_the_reward_run(
     assert result.global_step == 2
     assert len(recorder.series("score")) == 2
     assert (tmp_path / "rloo" / "model.safetensors").is_file()
+
+
+def test_a_checkpoint_left_half_written_by_a_killed_worker_is_passed_over(tmp_path: Path) -> None:
+    # given checkpoints 10 (whole), 20 (killed before its state file) and 30 (killed while writing it)
+    for step in (10, 20, 30):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        (tmp_path / f"checkpoint-{step}" / "model.safetensors").write_bytes(b"weights")
+    (tmp_path / "checkpoint-10" / "trainer_state.json").write_text(json.dumps({"global_step": 10}))
+    (tmp_path / "checkpoint-30" / "trainer_state.json").write_text('{"global_step": 3')
+    (tmp_path / "checkpoint-notes").mkdir()
+    # when the run looks for where to resume, then it takes the newest whole one
+    assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-10")
+    # and with nothing whole, or no folder at all, it starts from the beginning
+    (tmp_path / "checkpoint-10" / "trainer_state.json").unlink()
+    assert last_complete_checkpoint(tmp_path) is None
+    assert last_complete_checkpoint(tmp_path / "missing") is None
