@@ -163,17 +163,21 @@ class SplitWriter:
         self._in_current = 0
         self.rows = 0
 
-    def write(self, row: Row, line: bytes | None = None) -> None:
-        """Append a row (`line` is its JSON line when the caller already has it)."""
-        if line is None:
-            line = json_line(row)
+    def _shard_with_room(self) -> _Shard:
+        """The shard the next row goes to: the current one, or a new one when it is full."""
         if self._current is None or self._in_current >= self.shard_rows:
             if self._current is not None:
                 self._current.close()
             self._current = _Shard(self, len(self._shards))
             self._shards.append(self._current)
             self._in_current = 0
-        self._current.write(row, line)
+        return self._current
+
+    def write(self, row: Row, line: bytes | None = None) -> None:
+        """Append a row (`line` is its JSON line when the caller already has it)."""
+        if line is None:
+            line = json_line(row)
+        self._shard_with_room().write(row, line)
         self._hash.update(line)
         self._in_current += 1
         self.rows += 1
@@ -183,12 +187,7 @@ class SplitWriter:
         if FILE_JSONL not in self.kinds or len(self.kinds) != 1:
             raise ValueError("rows given only as JSON lines can be written to JSON Lines files only")
         while count:
-            if self._current is None or self._in_current >= self.shard_rows:
-                if self._current is not None:
-                    self._current.close()
-                self._current = _Shard(self, len(self._shards))
-                self._shards.append(self._current)
-                self._in_current = 0
+            shard = self._shard_with_room()
             take = min(count, self.shard_rows - self._in_current)
             if take == count:
                 head, lines = lines, b""
@@ -198,7 +197,7 @@ class SplitWriter:
                 for _ in range(take):
                     end = lines.index(b"\n", end + 1)
                 head, lines = lines[:end + 1], lines[end + 1:]
-            self._current.write_jsonl(head)
+            shard.write_jsonl(head)
             self._hash.update(head)
             self._in_current += take
             self.rows += take
