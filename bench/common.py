@@ -15,6 +15,10 @@ import multiprocessing
 import os
 import platform
 import re
+import resource
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -85,6 +89,60 @@ def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
     """Call `function(*args)` in a new Python process ("spawn": nothing inherited) and return its result."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(function, *args).result()
+
+
+def child_cpu(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run `command` to completion; return (CPU seconds of it and its children, its peak RSS in MB).
+
+    The CPU seconds are RUSAGE_CHILDREN's difference (the child and whatever it waited for); the peak RSS is the
+    child's own, from wait4 (RUSAGE_CHILDREN's maximum would be the largest of every child so far).
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} failed:\n{errors.decode(errors='replace')[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, usage.ru_maxrss / 1024
+
+
+def curate_cpu(recipe: str, path: Path, work: Path) -> tuple[float, float]:
+    """Run `manage.py curate --recipe <recipe> --local` on `path` as a user would, output under `work`; return
+    `child_cpu`'s (CPU seconds, peak MB)."""
+    work.mkdir(parents=True, exist_ok=True)
+    output = work / "ours-out"
+    shutil.rmtree(output, ignore_errors=True)
+    env = {**os.environ, "STORAGE_ROOT": str(work / "storage")}
+    command = [sys.executable, "manage.py", "curate", "--recipe", recipe, "--local", "--input", str(path),
+               "--output", str(output), "-v", "0"]
+    return child_cpu(command, env)
+
+
+def warc_response_record(record_id: str, url: str, html: bytes) -> bytes:
+    """One WARC/1.1 response record (HTTP 200, text/html) holding `html`, with the given record id (a UUID).
+
+    It names its payload type, as crawlers do: datatrove's WarcReader keeps only records that say text/html.
+    """
+    http = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+        + f"Content-Length: {len(html)}\r\n\r\n".encode()
+        + html
+    )
+    header = (
+        "WARC/1.1\r\n"
+        "WARC-Type: response\r\n"
+        f"WARC-Record-ID: <urn:uuid:{record_id}>\r\n"
+        "WARC-Date: 2019-11-20T00:00:00Z\r\n"
+        f"WARC-Target-URI: {url}\r\n"
+        "WARC-Identified-Payload-Type: text/html\r\n"
+        "Content-Type: application/http; msgtype=response\r\n"
+        f"Content-Length: {len(http)}\r\n\r\n"
+    ).encode()
+    return header + http + b"\r\n\r\n"
 
 
 def cpu_model() -> str:

@@ -28,9 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,42 +37,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DATA, ROOT, machine, median, replace_section
+from bench.common import DATA, child_cpu, curate_cpu, machine, median, replace_section
 from bench.dedup import _datasketch_file, build_corpus
 
 SECTION = "## Deduplication through the CLI (whole processes)"
 PYTHON = sys.executable
 
 
-def child_cpu(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run `command` to completion; return (CPU seconds of it and its children, its peak RSS in MB).
 
-    The CPU seconds are RUSAGE_CHILDREN's difference (the child and whatever it waited for); the peak RSS is the
-    child's own, from wait4 (RUSAGE_CHILDREN's maximum would be the largest of every child so far).
-    """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert process.stderr is not None
-    errors = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:4])} failed:\n{errors.decode(errors='replace')[-3000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu, usage.ru_maxrss / 1024
+
 
 
 def run_ours(path: Path, work: Path) -> tuple[float, float]:
-    work.mkdir(parents=True, exist_ok=True)
-    output = work / "ours-out"
-    shutil.rmtree(output, ignore_errors=True)
-    env = {**os.environ, "STORAGE_ROOT": str(work / "storage")}
-    command = [
-        PYTHON, "manage.py", "curate", "--recipe", "dedup-only", "--local", "--input", str(path),
-        "--output", str(output), "-v", "0",
-    ]
-    return child_cpu(command, env)
+    return curate_cpu("dedup-only", path, work)
 
 
 def run_datasketch(path: Path, work: Path) -> tuple[float, float]:
@@ -103,7 +78,6 @@ def replay_ab(docs: int, rounds: int, seed: int, work: Path) -> dict[str, list[f
     that only collect replaying the input ("replay", as jobs run) and with every map stage writing its work
     documents ("materialized", as before), interleaved rounds in this process."""
     import dataclasses
-    import shutil
 
     from curation.steps import inline, pipeline
     from curation.steps.readers import InputSplit
@@ -150,7 +124,7 @@ def measure(docs: int, rounds: int, seed: int, work: Path) -> dict[str, Any]:
     fixed: list[float] = []
     rss = {"ours": 0.0, "datasketch": 0.0}
     for number in range(rounds):
-        fixed.append(run_ours(tiny, work / "tiny")[0])
+        fixed.append(curate_cpu("dedup-only", tiny, work / "tiny")[0])
         sides = [("ours", run_ours), ("datasketch", run_datasketch)]
         if number % 2:
             sides.reverse()

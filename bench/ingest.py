@@ -47,7 +47,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DATA, RESULTS, Timing, interleaved, machine, median_timing, ratios, replace_section
+from bench.common import (
+    DATA,
+    RESULTS,
+    Timing,
+    interleaved,
+    machine,
+    median_timing,
+    ratios,
+    replace_section,
+    warc_response_record,
+)
 from curation.steps.document import Document
 from curation.steps.extract import ExtractParams, HtmlExtractor
 from curation.steps.readers import InputSplit, ReaderOptions, ReadErrors, plan_splits, read_split
@@ -66,22 +76,6 @@ def _record_id(item_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"article-extraction-benchmark:{item_id}"))
 
 
-def _response_record(item_id: str, url: str, html: bytes) -> bytes:
-    http = (
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-        + f"Content-Length: {len(html)}\r\n\r\n".encode()
-        + html
-    )
-    header = (
-        "WARC/1.1\r\n"
-        "WARC-Type: response\r\n"
-        f"WARC-Record-ID: <urn:uuid:{_record_id(item_id)}>\r\n"
-        "WARC-Date: 2019-11-20T00:00:00Z\r\n"
-        f"WARC-Target-URI: {url}\r\n"
-        "Content-Type: application/http; msgtype=response\r\n"
-        f"Content-Length: {len(http)}\r\n\r\n"
-    ).encode()
-    return header + http + b"\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -104,7 +98,7 @@ def load_benchmark(folder: Path) -> Benchmark:
 
 def write_benchmark_warcs(benchmark: Benchmark, urls: dict[str, str], folder: Path) -> tuple[Path, Path]:
     """Write the pages as a per-record-gzipped .warc.gz and as a plain .warc; return both paths."""
-    records = [_response_record(item, urls[item], page) for item, page in benchmark.html.items()]
+    records = [warc_response_record(_record_id(item), urls[item], page) for item, page in benchmark.html.items()]
     compressed = folder / "article-extraction-benchmark.warc.gz"
     plain = folder / "article-extraction-benchmark.warc"
     compressed.write_bytes(b"".join(gzip.compress(record, compresslevel=6, mtime=0) for record in records))

@@ -39,10 +39,8 @@ import datetime
 import gzip
 import json
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -52,7 +50,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DATA, ROOT, machine, replace_section
+from bench.common import DATA, child_cpu, curate_cpu, machine, replace_section, warc_response_record
 from bench.quality import _paragraphs_en, _paragraphs_zh, build_documents
 
 SECTION = "## Whole recipe: web-default next to datatrove"
@@ -75,23 +73,6 @@ def write_documents(language: str, count: int, path: Path) -> int:
     return len(docs)
 
 
-def _response_record(record_id: str, url: str, html: bytes) -> bytes:
-    http = (
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-        + f"Content-Length: {len(html)}\r\n\r\n".encode()
-        + html
-    )
-    header = (
-        "WARC/1.1\r\n"
-        "WARC-Type: response\r\n"
-        f"WARC-Record-ID: <urn:uuid:{record_id}>\r\n"
-        "WARC-Date: 2019-11-20T00:00:00Z\r\n"
-        f"WARC-Target-URI: {url}\r\n"
-        "WARC-Identified-Payload-Type: text/html\r\n"
-        "Content-Type: application/http; msgtype=response\r\n"
-        f"Content-Length: {len(http)}\r\n\r\n"
-    ).encode()
-    return header + http + b"\r\n\r\n"
 
 
 def write_warc(copies: int, path: Path) -> int:
@@ -105,7 +86,7 @@ def write_warc(copies: int, path: Path) -> int:
             for item, html in pages.items():
                 url = (truth.get(item, {}).get("url") or f"https://example.invalid/{item}") + f"#copy-{copy}"
                 record_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench-recipe:{copy}:{item}"))
-                handle.write(gzip.compress(_response_record(record_id, url, html), compresslevel=6, mtime=0))
+                handle.write(gzip.compress(warc_response_record(record_id, url, html), compresslevel=6, mtime=0))
                 count += 1
     return count
 
@@ -113,31 +94,14 @@ def write_warc(copies: int, path: Path) -> int:
 # --- the two sides -------------------------------------------------------------------------------------------------
 
 
-def child_cpu(command: list[str], env: dict[str, str] | None = None) -> float:
-    """Run `command` to completion; return the CPU seconds (user + system) it and its children used."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:4])} failed:\n{done.stderr[-3000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def run_ours(path: Path, work: Path) -> float:
-    output = work / "ours-out"
-    shutil.rmtree(output, ignore_errors=True)
-    env = {**os.environ, "STORAGE_ROOT": str(work / "storage")}
-    command = [
-        PYTHON, "manage.py", "curate", "--recipe", "web-default", "--local", "--input", str(path),
-        "--output", str(output), "-v", "0",
-    ]
-    return child_cpu(command, env)
 
 
 def run_datatrove(path: Path, work: Path, kind: str) -> float:
     folder = work / "datatrove"
     shutil.rmtree(folder, ignore_errors=True)
-    return child_cpu([PYTHON, str(Path(__file__).resolve()), "--datatrove-child", str(path), str(folder), kind])
+    return child_cpu([PYTHON, str(Path(__file__).resolve()), "--datatrove-child", str(path), str(folder), kind])[0]
 
 
 def kept_counts(work: Path) -> tuple[int, int]:
@@ -217,11 +181,11 @@ def measure(kind: str, path: Path, items: int, rounds: int, work: Path) -> dict[
     theirs: list[float] = []
     for number in range(rounds):
         if number % 2 == 0:
-            ours.append(run_ours(path, work))
+            ours.append(curate_cpu("web-default", path, work)[0])
             theirs.append(run_datatrove(path, work, kind))
         else:
             theirs.append(run_datatrove(path, work, kind))
-            ours.append(run_ours(path, work))
+            ours.append(curate_cpu("web-default", path, work)[0])
         print(f"{kind} round {number + 1}: ours {ours[-1]:.1f} CPU s, datatrove {theirs[-1]:.1f} CPU s "
               f"({theirs[-1] / ours[-1]:.2f}x), load {os.getloadavg()[0]:.1f}", flush=True)
     kept_ours, kept_theirs = kept_counts(work)
