@@ -3,7 +3,8 @@
     VAR_DIR=/tmp/x python tests/support/sqlite_claims.py <annotators> <items> <overlap>
 
 Migrates the embedded database under VAR_DIR, makes a Likert project, then starts one thread per annotator, each
-claiming, submitting (and sometimes skipping) through the services until nothing is left for them. Prints one
+claiming, submitting (and sometimes skipping) through the services until nothing is left for them, then lets each
+take, one after the other, what skips gave back meanwhile. Prints one
 JSON object: what the threads did, the errors they met, and the database's own counts afterwards (items over
 their overlap, (item, annotator) pairs leased twice, items whose counters disagree with their rows).
 """
@@ -45,20 +46,24 @@ def main(annotators: int, items: int, overlap: int) -> dict[str, Any]:
     errors: list[str] = []
     lock = threading.Lock()
 
-    def work(index: int) -> None:
+    def drain(index: int) -> None:
+        """Claim and answer until nothing is left for this person (skipping some items, by a fixed rule)."""
         person = people[index]
+        while (assignment := assignment_claim_next(person, project)) is not None:
+            if (assignment.item_id + index) % 7 == 0:
+                assignment_skip(person, assignment.pk, reason="not sure")
+                key = "skipped"
+            else:
+                ratings = {"helpfulness": 4, "truthfulness": 5, "harmlessness": 5}
+                assignment_submit(person, assignment.pk, {"ratings": ratings}, active_seconds=3.0)
+                key = "submitted"
+            with lock:
+                done[key] += 1
+
+    def work(index: int) -> None:
         barrier.wait()
         try:
-            while (assignment := assignment_claim_next(person, project)) is not None:
-                if (assignment.item_id + index) % 7 == 0:
-                    assignment_skip(person, assignment.pk, reason="not sure")
-                    key = "skipped"
-                else:
-                    ratings = {"helpfulness": 4, "truthfulness": 5, "harmlessness": 5}
-                    assignment_submit(person, assignment.pk, {"ratings": ratings}, active_seconds=3.0)
-                    key = "submitted"
-                with lock:
-                    done[key] += 1
+            drain(index)
         except Exception as error:  # every error is reported, none should happen
             with lock:
                 errors.append(f"{type(error).__name__}: {error}")
@@ -70,6 +75,10 @@ def main(annotators: int, items: int, overlap: int) -> dict[str, Any]:
         thread.start()
     for thread in threads:
         thread.join()
+    # A person who found nothing free stopped while another still held an item they later skipped: one pass each,
+    # one after the other, takes what such skips gave back, so every item ends with its overlap.
+    for index in range(annotators):
+        drain(index)
 
     live = ("leased", "submitted")
     over = (Item.objects.filter(project=project)
