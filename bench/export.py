@@ -24,8 +24,9 @@ the difference as margin, in trl's explicit-prompt conversational form, JSON Lin
 Each side runs in a fresh process (`bench.common.in_fresh_process`), one after the other, `--rounds` times
 interleaved; time is wall clock and CPU time of the exporting process and of its child processes (ours builds
 the rows of a large export in `EXPORT_PROCESSES` forked processes, the machine's cores by default; PostgreSQL's
-own work is in its server processes for both sides alike); peak memory is the largest maximum resident set
-(ru_maxrss) of the process and of any child, Python and Django included.
+own work is in its server processes for both sides alike); peak memory is the process's maximum resident set
+(ru_maxrss), Python and Django included, plus, for ours in several processes, the parts' (each counted at the
+largest part's peak, an upper bound: forked parts share the parent's pages until they write them).
 """
 
 from __future__ import annotations
@@ -208,9 +209,12 @@ def make_project(annotations: int, seed: int = 0) -> int:
     return project.pk
 
 
-def _peak_mb() -> float:
-    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+def _peak_mb(parts: int = 1) -> float:
+    """This process's peak resident set, plus `parts` times the largest of its finished children's when it had any:
+    an upper bound for an export built in forked parts (they run at once, and share the parent's pages until they
+    write them)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + (parts * children if children else 0)) / 1024
 
 
 def _cpu() -> float:
@@ -241,7 +245,7 @@ def run_ours(database_url: str, storage: str, project_id: int, pii: str,
     export = export_run(export.pk)
     assert export.status == "completed", export.error
     rows = sum(split["rows"] for split in export.card["splits"].values())
-    result = {"wall": time.perf_counter() - wall, "cpu": _cpu() - cpu, "peak_mb": _peak_mb(),
+    result = {"wall": time.perf_counter() - wall, "cpu": _cpu() - cpu, "peak_mb": _peak_mb(settings.EXPORT_PROCESSES),
               "rows": rows, "processes": settings.EXPORT_PROCESSES, "timings": export.card["timings_seconds"],
               "pii": export.card["pii"],
               "bytes": sum(split["bytes"] for split in export.card["splits"].values()),
