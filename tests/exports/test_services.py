@@ -275,3 +275,14 @@ def test_item_parts_cover_every_item_once_in_export_order() -> None:
         assert [item for run in read for item in run] == whole
         assert len(runs) == min(parts, 12)
         assert max(map(len, read)) - min(map(len, read)) <= 1
+
+
+def test_an_export_inside_an_open_transaction_is_built_in_this_process(trainer: Any, settings: Any) -> None:
+    # given a project whose rows are not committed yet (this test runs inside a transaction) and parts allowed
+    project = ranking_project(PROMPTS)
+    settings.EXPORT_PARALLEL_MIN_ITEMS, settings.EXPORT_PROCESSES = 1, 3
+    # when it is exported, then it is built here (parts in other processes would not see the rows): all of them
+    export = export_run(export_create(trainer, format="reward", projects=[project.pk], enqueue=False).pk)
+    assert export.status == Export.Status.COMPLETED, export.error
+    assert export.card["sources"]["items"] == len(PROMPTS)
+    assert sum(split["rows"] for split in export.card["splits"].values()) == len(PROMPTS) * 5

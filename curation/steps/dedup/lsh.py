@@ -56,20 +56,32 @@ def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return fmix64(combined)
 
 
+def small_bucket_pairs(firsts: np.ndarray, sizes: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Every pair inside each bucket of 2 to ALL_PAIRS_BUCKET members, as positions in the sorted order.
+
+    Buckets are runs of a sorted order: bucket b starts at `firsts[b]` and holds `sizes[b]` members. The pairs are
+    enumerated per bucket size (one `triu_indices` each), in increasing size.
+    """
+    left: list[np.ndarray] = []
+    right: list[np.ndarray] = []
+    for size in np.unique(sizes[(sizes >= 2) & (sizes <= ALL_PAIRS_BUCKET)]).tolist():
+        starts = firsts[sizes == size]
+        i, j = np.triu_indices(size, k=1)
+        left.append((starts[:, None] + i[None, :]).ravel())
+        right.append((starts[:, None] + j[None, :]).ravel())
+    return left, right
+
+
 def _bucket_pairs(order: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pair up members of equal keys: `order` sorts by (key, member); return member index pairs."""
     sorted_keys = keys[order]
     boundaries = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1], [True]]))
     sizes = np.diff(boundaries)
     firsts = boundaries[:-1]
-    left: list[np.ndarray] = []
-    right: list[np.ndarray] = []
-    # Small buckets: all pairs, enumerated per bucket size.
-    for size in np.unique(sizes[(sizes >= 2) & (sizes <= ALL_PAIRS_BUCKET)]).tolist():
-        starts = firsts[sizes == size]
-        i, j = np.triu_indices(size, k=1)
-        left.append(order[(starts[:, None] + i[None, :]).ravel()])
-        right.append(order[(starts[:, None] + j[None, :]).ravel()])
+    # Small buckets: all pairs.
+    small_left, small_right = small_bucket_pairs(firsts, sizes)
+    left = [order[positions] for positions in small_left]
+    right = [order[positions] for positions in small_right]
     # Large buckets: a star around the first member and a chain through the others.
     big = np.flatnonzero(sizes > ALL_PAIRS_BUCKET)
     for bucket in big.tolist():

@@ -56,7 +56,7 @@ import pyarrow as pa
 from curation.steps.base import GlobalStep, ShardWork
 from curation.steps.dedup import storage
 from curation.steps.dedup.index import SubIndex
-from curation.steps.dedup.lsh import ALL_PAIRS_BUCKET, clusters
+from curation.steps.dedup.lsh import ALL_PAIRS_BUCKET, clusters, small_bucket_pairs
 from curation.steps.dedup.normalize import has_tokens
 from curation.steps.document import Document, signals_of
 
@@ -393,13 +393,9 @@ class Deduplicator(GlobalStep[P]):
         boundaries = np.flatnonzero(np.concatenate([~same, [True]]))
         sizes = np.diff(boundaries)
         firsts = boundaries[:-1]
-        left: list[np.ndarray] = []
-        right: list[np.ndarray] = []
-        for size in np.unique(sizes[(sizes >= 2) & (sizes <= ALL_PAIRS_BUCKET)]).tolist():
-            starts = firsts[sizes == size]
-            i, j = np.triu_indices(size, k=1)
-            left.append(refs[order[(starts[:, None] + i[None, :]).ravel()]])
-            right.append(refs[order[(starts[:, None] + j[None, :]).ravel()]])
+        small_left, small_right = small_bucket_pairs(firsts, sizes)
+        left = [refs[order[positions]] for positions in small_left]
+        right = [refs[order[positions]] for positions in small_right]
         big = np.flatnonzero(sizes > ALL_PAIRS_BUCKET)
         if len(big):
             members_of = [refs[order[firsts[b] : firsts[b] + sizes[b]]] for b in big.tolist()]
