@@ -17,6 +17,8 @@ holding a finished export is never written again (`ExportExistsError`): exports 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import mmap
 import os
 import pickle
@@ -54,6 +56,7 @@ Progress = Callable[[str, int, int | None], None]
 # row: a million-annotation export spools 250,000 records instead of 1.5 million.
 _HEADER = struct.Struct("<III")
 _SPOOL_CHUNK = 8 << 20
+_SPOOL_WRITE = 1 << 20
 # Each child process of a parallel export counts the items (or documents) it has read in its own slot of a shared
 # page; the parent sums the slots for the progress bar every `_POLL_SECONDS`.
 _COUNTER = struct.Struct("<Q")
@@ -84,32 +87,85 @@ def _write_text(fs: Any, path: str, data: bytes) -> None:
 
 
 class _Spool:
-    """Pass 1's output: runs of rows of one prompt, each written as one record (see `_HEADER`)."""
+    """Pass 1's output: runs of rows of one prompt, each written as one record (see `_HEADER`).
+
+    Records reach the file in writes of about `_SPOOL_WRITE` bytes: a write per record (a few KB) costs the kernel
+    several times more per byte.
+    """
 
     def __init__(self, handle: IO[bytes]) -> None:
         self.handle = handle
         self.index = -1
         self.lines: list[bytes] = []
+        self.records: list[bytes] = []
+        self.records_size = 0
 
     def add(self, index: int, line: bytes) -> None:
         if index != self.index:
-            self.flush()
+            self._end_record()
             self.index = index
         self.lines.append(line)
 
-    def flush(self) -> None:
+    def _end_record(self) -> None:
         if self.lines:
             data = b"".join(self.lines)
-            self.handle.write(_HEADER.pack(self.index, len(self.lines), len(data)) + data)
+            self.records.append(_HEADER.pack(self.index, len(self.lines), len(data)))
+            self.records.append(data)
+            self.records_size += _HEADER.size + len(data)
             self.lines = []
+            if self.records_size >= _SPOOL_WRITE:
+                self._write()
+
+    def _write(self) -> None:
+        self.handle.write(b"".join(self.records))
+        self.records, self.records_size = [], 0
+
+    def flush(self) -> None:
+        """Write out every record, the last one included."""
+        self._end_record()
+        self._write()
+
+
+# fallocate(2)'s flags: free a range of a file's blocks (and page-cache pages) without changing its size.
+_FALLOC_FL_KEEP_SIZE = 0x01
+_FALLOC_FL_PUNCH_HOLE = 0x02
+
+
+@functools.cache
+def _fallocate() -> Callable[[int, int, int, int], int] | None:
+    """libc's fallocate (Linux), or None where there is none."""
+    function = getattr(ctypes.CDLL(None, use_errno=True), "fallocate", None)
+    if function is None:
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    function.restype = ctypes.c_int
+    return function  # type: ignore[no-any-return]
+
+
+def _release(spool: IO[bytes], offset: int, length: int) -> None:
+    """Give back the pages of a part of the spool that pass 2 has read (punch a hole in the file).
+
+    Pass 2 writes as many bytes as it reads. Pages freed as it reads are taken again by its writes at once, while
+    new pages cost several times more where the host hands memory to a virtual machine as it is first touched
+    (measured here, 1.4 GB from a spool to a new file: 3.2-4.0 s, and 1.05-1.16 s releasing as it read). The spool
+    and the files it becomes never take the page cache (or the disk) twice over either. Where the system or the
+    file system cannot punch holes, nothing is released.
+    """
+    fallocate = _fallocate()
+    if fallocate is not None:
+        fallocate(spool.fileno(), _FALLOC_FL_KEEP_SIZE | _FALLOC_FL_PUNCH_HOLE, offset, length)
 
 
 def _spooled(spool: IO[bytes]) -> Iterator[tuple[int, int, bytes]]:
-    """Yield the spool's (prompt index, rows, JSON lines) records in order, reading it in large chunks."""
+    """Yield the spool's (prompt index, rows, JSON lines) records in order, reading it in large chunks and
+    releasing each chunk once read: the spool is read once."""
     buffer = b""
     offset = 0
     header = _HEADER.size
+    read = 0
     while chunk := spool.read(_SPOOL_CHUNK):
+        _release(spool, read, len(chunk))
+        read += len(chunk)
         buffer = buffer[offset:] + chunk
         offset = 0
         end = len(buffer)

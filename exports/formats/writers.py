@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import uuid
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -78,6 +80,67 @@ def json_line(row: Row) -> bytes:
         return orjson.dumps(_without_lone_surrogates(row), option=orjson.OPT_APPEND_NEWLINE)
 
 
+# A shard's JSON lines go to its file in writes of about this many bytes: one write per row (a few KB) costs the
+# kernel several times more per byte (measured: 1.4 GB in 5 KB writes 1.5-2.9 s, joined into 1 MB writes 0.3-0.4 s).
+_JSONL_WRITE = 1 << 20
+# The background digest hashes in batches of about this many bytes, with at most this many batches waiting.
+_DIGEST_BATCH = 4 << 20
+_DIGEST_WAITING = 4
+
+
+class _BackgroundDigest:
+    """SHA-256 of a split's bytes in order, computed on a thread of its own while the writer goes on.
+
+    hashlib lets go of the GIL while it hashes a buffer over 2 KiB, so hashing runs on a second core beside the
+    writes (about 0.8 s of the 1.4 GB of the benchmark's export, which the writer no longer waits for). Bytes go
+    in batches, one thread hashes them in the order given, and the writer waits when `_DIGEST_WAITING` batches are
+    still unhashed, so memory stays bounded.
+    """
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._batch: list[bytes] = []
+        self._batched = 0
+        self._waiting: deque[Future[None]] = deque()
+        self._thread: ThreadPoolExecutor | None = None
+
+    def update(self, data: bytes) -> None:
+        self._batch.append(data)
+        self._batched += len(data)
+        if self._batched >= _DIGEST_BATCH:
+            self._send()
+
+    def _send(self) -> None:
+        if not self._batch:
+            return
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="export-digest")
+        self._waiting.append(self._thread.submit(self._hash_all, self._batch))
+        self._batch, self._batched = [], 0
+        while len(self._waiting) > _DIGEST_WAITING:
+            self._waiting.popleft().result()
+
+    def _hash_all(self, batch: list[bytes]) -> None:
+        for data in batch:
+            self._hash.update(data)
+
+    def hexdigest(self) -> str:
+        """Wait for every batch and return the digest (no more updates after this)."""
+        self._send()
+        try:
+            while self._waiting:
+                self._waiting.popleft().result()
+        finally:
+            self.close()
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        """Stop the thread (an aborted split: what is left unhashed is dropped)."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=True, cancel_futures=True)
+            self._thread = None
+
+
 @dataclass
 class SplitFiles:
     """What one split wrote: its row count, content digest and final file names (relative to the export)."""
@@ -100,6 +163,8 @@ class _Shard:
         self._parquet_handle: IO[bytes] | None = None
         self._parquet: pq.ParquetWriter | None = None
         self._batch: list[Row] = []
+        self._lines: list[bytes] = []
+        self._lines_size = 0
         fs = writer.fs
         for kind in writer.kinds:
             path = posixpath.join(writer.data_path, f"{writer.split}-{index:05d}.{kind}.tmp-{token}")
@@ -112,15 +177,23 @@ class _Shard:
 
     def write(self, row: Row, line: bytes) -> None:
         if self._jsonl is not None:
-            self._jsonl.write(line)
+            self.write_jsonl(line)
         if self._parquet is not None:
             self._batch.append(row)
             if len(self._batch) >= self.writer.row_group_rows:
                 self._flush()
 
     def write_jsonl(self, lines: bytes) -> None:
+        self._lines.append(lines)
+        self._lines_size += len(lines)
+        if self._lines_size >= _JSONL_WRITE:
+            self._flush_lines()
+
+    def _flush_lines(self) -> None:
         assert self._jsonl is not None
-        self._jsonl.write(lines)
+        if self._lines:
+            self._jsonl.write(b"".join(self._lines))
+            self._lines, self._lines_size = [], 0
 
     def _flush(self) -> None:
         if self._parquet is not None and self._batch:
@@ -129,6 +202,7 @@ class _Shard:
 
     def close(self) -> None:
         if self._jsonl is not None:
+            self._flush_lines()
             self._jsonl.close()
         if self._parquet is not None:
             self._flush()
@@ -157,7 +231,7 @@ class SplitWriter:
         self.schema = row_schema(spec)
         self.shard_rows = spec.shard_rows
         self.row_group_rows = spec.row_group_rows
-        self._hash = hashlib.sha256()
+        self._digest = _BackgroundDigest()
         self._shards: list[_Shard] = []
         self._current: _Shard | None = None
         self._in_current = 0
@@ -178,7 +252,7 @@ class SplitWriter:
         if line is None:
             line = json_line(row)
         self._shard_with_room().write(row, line)
-        self._hash.update(line)
+        self._digest.update(line)
         self._in_current += 1
         self.rows += 1
 
@@ -198,7 +272,7 @@ class SplitWriter:
                     end = lines.index(b"\n", end + 1)
                 head, lines = lines[:end + 1], lines[end + 1:]
             shard.write_jsonl(head)
-            self._hash.update(head)
+            self._digest.update(head)
             self._in_current += take
             self.rows += take
             count -= take
@@ -208,7 +282,7 @@ class SplitWriter:
         if self._current is not None:
             self._current.close()
         total = len(self._shards)
-        result = SplitFiles(rows=self.rows, digest=self._hash.hexdigest(), files={kind: [] for kind in self.kinds})
+        result = SplitFiles(rows=self.rows, digest=self._digest.hexdigest(), files={kind: [] for kind in self.kinds})
         for shard in self._shards:
             for kind, temporary in shard.temporary.items():
                 name = f"{self.split}-{shard.index:05d}-of-{total:05d}.{kind}"
@@ -220,6 +294,7 @@ class SplitWriter:
 
     def abort(self) -> None:
         """Remove the temporary files of an export that failed."""
+        self._digest.close()
         for shard in self._shards:
             shard.abort()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from exports.formats import (
     run_export,
     run_export_parts,
 )
+from exports.formats.pipeline import _Spool, _spooled
 from exports.formats.records import ItemRecord
 from exports.formats.split import PromptGroups
 from tests.support.export_records import ranking_item, response_item
@@ -302,3 +304,28 @@ def test_prompt_groups_merged_from_parts_split_as_one_collector_would() -> None:
     assert [bool(is_test[i]) for i in merged_indices] == [bool(one_is_test[i]) for i in indices]
     assert merged_indices == indices
     assert summary == one_summary and summary.near_duplicate_links > 0
+
+
+def _line(n: int) -> bytes:
+    return json.dumps({"n": n, "text": "字" * (n % 2000)}, ensure_ascii=False).encode() + b"\n"
+
+
+def test_the_spool_gives_back_every_run_of_rows_in_order_and_frees_what_pass_2_has_read(tmp_path: Path) -> None:
+    # given 3,000 rows of 1,000 prompts (runs of three), from a few bytes to 6 KB each: several writes of records
+    # and several chunks to read back
+    lines = [_line(n) for n in range(3000)]
+    with tempfile.TemporaryFile(dir=tmp_path) as handle:
+        spool = _Spool(handle)
+        for n, line in enumerate(lines):
+            spool.add(n // 3, line)
+        spool.flush()
+        handle.flush()
+        written = os.fstat(handle.fileno()).st_blocks
+        # when pass 2 reads it
+        handle.seek(0)
+        records = list(_spooled(handle))
+        # then every run comes back whole and in order, and the file no longer holds the blocks it read
+        left = os.fstat(handle.fileno()).st_blocks
+    assert records == [(index, 3, b"".join(lines[3 * index:3 * index + 3])) for index in range(1000)]
+    assert sum(len(line) for line in lines) > 4 * (1 << 20)
+    assert written * 512 >= sum(len(line) for line in lines) and left <= written // 100
