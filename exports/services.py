@@ -80,11 +80,11 @@ def _check_projects(projects: Sequence[Project], fmt: str) -> None:
                                   % {"id": project.pk}, field="projects")
         if fmt == FORMAT_SFT and project.kind not in WRITING_KINDS:
             raise ValidationError(_("sft exports come from instruction and response projects; project %(id)s "
-                                    "is a %(kind)s project") % {"id": project.pk, "kind": project.kind},
+                                    "is of kind %(kind)s") % {"id": project.pk, "kind": project.kind},
                                   field="projects")
         if fmt in PREFERENCE_FORMATS and project.kind not in PREFERENCE_KINDS:
             raise ValidationError(_("%(format)s exports come from ranking, pairwise and Likert projects; project "
-                                    "%(id)s is a %(kind)s project") % {"format": fmt, "id": project.pk,
+                                    "%(id)s is of kind %(kind)s") % {"format": fmt, "id": project.pk,
                                                                       "kind": project.kind}, field="projects")
 
 

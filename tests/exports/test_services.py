@@ -259,14 +259,17 @@ def test_an_export_built_by_several_processes_equals_the_one_built_by_one(settin
 
 
 @pytest.mark.django_db(transaction=True)
-def test_item_parts_cover_every_item_once_in_export_order() -> None:
-    # given two projects of 7 and 5 items
+@pytest.mark.parametrize("block", [2, 3, 2000])
+def test_item_parts_cover_every_item_once_in_export_order(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given two projects of 7 and 5 items, read `block` items at a time
     first = project_with_items("ranking", [{"id": f"a{n}", "prompt": f"a{n}", "responses": [
         {"id": "r1", "text": "x"}, {"id": "r2", "text": "y"}]} for n in range(7)], name="a")
     second = project_with_items("ranking", [{"id": f"b{n}", "prompt": f"b{n}", "responses": [
         {"id": "r1", "text": "x"}, {"id": "r2", "text": "y"}]} for n in range(5)], name="b")
+    monkeypatch.setattr("exports.sources.ITEM_BLOCK", block)
     spec = ExportSpec(format="reward")
     whole = [item.item for item in project_items([first, second], spec)]
+    assert whole == [f"a{n}" for n in range(7)] + [f"b{n}" for n in range(5)]
     for parts in (1, 2, 3, 4, 12, 20):
         # when the items are cut into runs
         runs = item_parts([first, second], parts)
