@@ -56,8 +56,8 @@ def main(block: int) -> dict[str, Any]:
     Annotation.objects.filter(pk=second.pk).update(status=Annotation.STATUS_EDITED)
 
     prompts = ["Explain tides.", "Explain rain.", "Explain tides.", "Explain rain."]
-    likert = project_with_items("likert", [{"id": f"l{n}", "prompt": p, "responses": [{"id": "r", "text": f"answer {n}"}]}
-                                           for n, p in enumerate(prompts)])
+    likert = project_with_items("likert", [{"id": f"l{n}", "prompt": prompt, "responses": [
+        {"id": "r", "text": f"answer {n}"}]} for n, prompt in enumerate(prompts)])
     rating = {"l0": 5, "l1": 4, "l2": 2, "l3": 1}
     annotate(likert, annotators(1, prefix="rater"),
              lambda assignment, _: {"ratings": {c: rating[assignment.item.external_id] for c in likert.criteria}})
