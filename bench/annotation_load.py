@@ -10,7 +10,10 @@ What it does, per scenario (annotators, think time):
   of 127.0.0.1, gthread workers.
 - N simulated annotators (asyncio + aiohttp, one keep-alive connection each) loop for a fixed time:
   `POST /api/v1/projects/{id}/assignments/next/`, wait the think time, `POST /api/v1/assignments/{id}/submit/`
-  with a Likert payload, with token auth, exactly as a script or the page would.
+  with a Likert payload, with token auth, exactly as a script or the page would. Each makes a first request at a
+  random moment of one think time (people already at work are at random points of their cycle, so the load is
+  steady from the first second), or, in a scenario written `200x5@1`, within the first second: 200 people pressing
+  "next" at once, a stampede reported on its own row.
 - Reported: p50/p95/p99 latency of next and of submit (client-side, whole request), submissions per hour, HTTP
   errors, and a check of the database afterwards: no item with more live assignments than its overlap, no
   annotator with an item twice, every item's live count equal to its counter, submissions equal to annotations.
@@ -59,6 +62,18 @@ LABEL_STUDIO: list[dict[str, Any]] = [
 class Scenario:
     annotators: int
     think: float  # mean seconds between receiving an item and submitting it (uniform 0.5x..1.5x)
+    # Seconds over which the annotators make their first request (uniform). None: over one think time, so that each
+    # starts at a random point of their cycle, as people already at work are (the load is steady from the start);
+    # a short spread is everyone arriving at once (a stampede).
+    spread: float | None = None
+
+    @property
+    def start_spread(self) -> float:
+        return self.spread if self.spread is not None else (self.think or 0.2)
+
+    @property
+    def label(self) -> str:
+        return f"{self.annotators}x{self.think:g}" + (f"@{self.spread:g}" if self.spread is not None else "")
 
 
 @dataclass
@@ -155,8 +170,12 @@ def _seed(scenario: Scenario, items: int, users: list[Any]) -> int:
 
     with connection.cursor() as cursor:
         # Fresh statistics, as autovacuum would have them a minute after a large import: without them the planner
-        # guesses one row per project and sorts every open item instead of walking the queue's index.
-        cursor.execute("ANALYZE annotation_item; ANALYZE annotation_assignment; ANALYZE annotation_membership")
+        # guesses one row per project and sorts every open item instead of walking the queue's index. The vacuum
+        # and the checkpoint finish the previous scenario's background work (its dead rows, its dirty pages) now,
+        # rather than in the middle of this scenario's measurements.
+        for table in ("annotation_item", "annotation_assignment", "annotation_annotation", "annotation_membership"):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+        cursor.execute("CHECKPOINT")
     return project.pk
 
 
@@ -205,12 +224,12 @@ def _check(project_id: int) -> dict[str, int]:
     return out
 
 
-async def _annotator(session: Any, base: str, project_id: int, token: str, think: float, stop: float,
-                     result: Result) -> None:
+async def _annotator(session: Any, base: str, project_id: int, token: str, think: float, spread: float,
+                     stop: float, result: Result) -> None:
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     body = json.dumps({"payload": PAYLOAD, "active_seconds": 1.0})
     rng = random.Random(token)
-    await asyncio.sleep(rng.random() * min(1.0, think or 0.2))  # people do not all start in the same millisecond
+    await asyncio.sleep(rng.random() * spread)
     while time.monotonic() < stop:
         try:
             await _next_then_submit(session, base, project_id, headers, body, think, rng, result)
@@ -270,7 +289,8 @@ async def _load(base: str, project_id: int, tokens: list[str], scenario: Scenari
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         stop = time.monotonic() + seconds
         started = time.monotonic()
-        await asyncio.gather(*(_annotator(session, base, project_id, token, scenario.think, stop, result)
+        await asyncio.gather(*(_annotator(session, base, project_id, token, scenario.think, scenario.start_spread,
+                                          stop, result)
                                for token in tokens[: scenario.annotators]))
         result.seconds = time.monotonic() - started
     return result
@@ -301,6 +321,14 @@ def _server(database_url: str, port: int, workers: int, threads: int) -> subproc
     raise RuntimeError("gunicorn did not start within 60 s")
 
 
+def _scenario(text: str) -> Scenario:
+    """`200x5` (annotators x mean think seconds, started at random points of their cycle) or `200x5@1` (started
+    within 1 s)."""
+    people, rest = text.split("x")
+    think, _, spread = rest.partition("@")
+    return Scenario(int(people), float(think), float(spread) if spread else None)
+
+
 def _row(result: Result) -> str:
     s = result.scenario
     p = result.percentile
@@ -308,7 +336,8 @@ def _row(result: Result) -> str:
     check = result.check
     over = check["items_over_overlap"] + check["items_over_overlap_submitted"] + \
         check["same_item_twice_to_one_annotator"] + check["counter_mismatches"]
-    return (f"| {s.annotators} | {s.think:g} s | {p(result.next_ms, 50):.0f} / {p(result.next_ms, 95):.0f} / "
+    start = f"within {s.spread:g} s" if s.spread is not None else "over one cycle"
+    return (f"| {s.annotators} | {s.think:g} s | {start} | {p(result.next_ms, 50):.0f} / {p(result.next_ms, 95):.0f} / "
             f"{p(result.next_ms, 99):.0f} | {p(result.submit_ms, 50):.0f} / {p(result.submit_ms, 95):.0f} / "
             f"{p(result.submit_ms, 99):.0f} | {result.per_hour:,.0f} | {result.cpu_ms_per_submission:.1f} ms / "
             f"{result.capacity_per_hour:,.0f} | {errors} | {over} "
@@ -320,11 +349,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each scenario")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
-    parser.add_argument("--scenarios", default="20x0,60x0,200x0,200x5",
-                        help="annotators x mean think seconds, comma-separated")
+    parser.add_argument("--scenarios", default="20x0,60x0,200x0,200x5,200x5@1",
+                        help="annotators x mean think seconds[@seconds over which they arrive], comma-separated")
     parser.add_argument("--write-results", action="store_true", help="record the figures in bench/RESULTS.md")
     args = parser.parse_args()
-    scenarios = [Scenario(int(a), float(t)) for a, t in (s.split("x") for s in args.scenarios.split(","))]
+    scenarios = [_scenario(text) for text in args.scenarios.split(",")]
 
     database_url = _database_prepare()
     migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT,
@@ -362,16 +391,16 @@ def main() -> None:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
 
-    header = ("| annotators | think | next p50 / p95 / p99 ms | submit p50 / p95 / p99 ms | submissions / hour | "
-              "server CPU per submission / 2-core capacity per hour | HTTP errors | over-assignment (DB check) | "
-              "load avg 1/5/15 min |\n|---|---|---|---|---|---|---|---|---|")
+    header = ("| annotators | think | first requests | next p50 / p95 / p99 ms | submit p50 / p95 / p99 ms | "
+              "submissions / hour | server CPU per submission / 2-core capacity per hour | HTTP errors | "
+              "over-assignment (DB check) | load avg 1/5/15 min |\n|---|---|---|---|---|---|---|---|---|---|")
     table = "\n".join([header, *(_row(r) for r in results)])
     print(table)
     if args.write_results:
         ls_rows = "\n".join(
             f"| {row['annotators']} | {row['think']:g} s | p95 {row['next_p95_ms'] / 1000:.1f} s | "
             f"~{row['per_hour']:,} | {row['note']} |" for row in LABEL_STUDIO)
-        ours = {(r.scenario.annotators, r.scenario.think): r for r in results}
+        ours = {(r.scenario.annotators, r.scenario.think): r for r in results if r.scenario.spread is None}
         ratio_lines = []
         for row in LABEL_STUDIO:
             mine = ours.get((row["annotators"], row["think"]))
@@ -394,8 +423,9 @@ Measured {time.strftime('%Y-%m-%d')} on {machine()}, with
 `.venv/bin/python bench/annotation_load.py --write-results` (PostgreSQL 15, gunicorn {args.workers} gthread
 workers x {args.threads} threads, DJANGO_ENV=production; the simulated annotators run on the same two cores as the
 server, with asyncio + aiohttp; {args.seconds:g} s per scenario; Likert items, overlap 3; think time is the mean
-pause between receiving an item and submitting it, uniform from 0.5x to 1.5x). The machine was shared with other
-work: the load average is in each row.
+pause between receiving an item and submitting it, uniform from 0.5x to 1.5x; "first requests": each annotator
+starts at a random moment of one cycle, or all within the given seconds; the bench database is vacuumed and
+checkpointed before each scenario). The load average of the machine is in each row.
 
 {table}
 
