@@ -72,59 +72,6 @@ def small_bucket_pairs(firsts: np.ndarray, sizes: np.ndarray) -> tuple[list[np.n
     return left, right
 
 
-def _bucket_pairs(order: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pair up members of equal keys: `order` sorts by (key, member); return member index pairs."""
-    sorted_keys = keys[order]
-    boundaries = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1], [True]]))
-    sizes = np.diff(boundaries)
-    firsts = boundaries[:-1]
-    # Small buckets: all pairs.
-    small_left, small_right = small_bucket_pairs(firsts, sizes)
-    left = [order[positions] for positions in small_left]
-    right = [order[positions] for positions in small_right]
-    # Large buckets: a star around the first member and a chain through the others.
-    big = np.flatnonzero(sizes > ALL_PAIRS_BUCKET)
-    for bucket in big.tolist():
-        members = order[firsts[bucket] : firsts[bucket] + sizes[bucket]]
-        left.append(np.full(len(members) - 1, members[0]))
-        right.append(members[1:])
-        left.append(members[1:-1])
-        right.append(members[2:])
-    if not left:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    return np.concatenate(left).astype(np.int64), np.concatenate(right).astype(np.int64)
-
-
-def candidate_pairs(bands_matrix: np.ndarray, rank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Return unique candidate pairs (i < j) of rows that share a band hash.
-
-    `rank` orders documents within a bucket (the canonical order, so the pairs do not depend on sharding);
-    by default the row order. Buckets are found on the band hash's top bits with the rank in the low bits, so one
-    plain sort per band orders each bucket by rank; two different bands that agree on the top bits (probability
-    2**-(64 - rank bits) a pair) only add a candidate that verification then rejects.
-    """
-    count, bands = bands_matrix.shape
-    if rank is None:
-        rank = np.arange(count, dtype=np.int64)
-    rank_bits = max(int(count).bit_length(), 1)
-    low_mask = np.uint64((1 << rank_bits) - 1)
-    ranks = rank.astype(np.uint64)
-    lefts: list[np.ndarray] = []
-    rights: list[np.ndarray] = []
-    for band in range(bands):
-        keys = (bands_matrix[:, band] & ~low_mask) | ranks
-        order = np.argsort(keys)
-        left, right = _bucket_pairs(order, keys >> np.uint64(rank_bits))
-        lefts.append(left)
-        rights.append(right)
-    left = np.concatenate(lefts) if lefts else np.zeros(0, dtype=np.int64)
-    right = np.concatenate(rights) if rights else np.zeros(0, dtype=np.int64)
-    low, high = np.minimum(left, right), np.maximum(left, right)
-    pair_keys = np.unique(low * np.int64(count) + high)
-    return pair_keys // count, pair_keys % count
-
-
 def clusters(node_count: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Return a component label per node for the undirected edges (left[i], right[i]).
 

@@ -9,10 +9,8 @@ import pytest
 from datasketch.lsh import _optimal_param
 
 from curation.steps.dedup.lsh import (
-    ALL_PAIRS_BUCKET,
     NearDuplicateIndex,
     band_hashes,
-    candidate_pairs,
     candidate_probability,
     choose_bands,
     clusters,
@@ -39,20 +37,6 @@ def test_band_hashes_are_equal_exactly_when_the_band_is() -> None:
     assert hashes[0, 0] == hashes[1, 0]
     assert (hashes[0, 1:] != hashes[1, 1:]).all()
     assert (band_hashes(sigs, 21, 6) == hashes).all()
-
-
-def test_candidate_pairs_link_rows_sharing_any_band() -> None:
-    matrix = np.array([[1, 2], [1, 3], [4, 3], [5, 6]], dtype=np.uint64) << np.uint64(40)  # hashes use the top bits
-    left, right = candidate_pairs(matrix)
-    assert sorted(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1), (1, 2)]
-
-
-def test_a_large_bucket_is_linked_by_a_star_and_a_chain_not_all_pairs() -> None:
-    size = ALL_PAIRS_BUCKET * 10
-    matrix = np.zeros((size, 1), dtype=np.uint64)
-    left, right = candidate_pairs(matrix)
-    assert len(left) < 2 * size
-    assert len(np.unique(clusters(size, left, right))) == 1
 
 
 def test_clusters_are_connected_components() -> None:

@@ -116,3 +116,18 @@ def test_keys_read_in_small_chunks_give_the_same_decisions(tmp_path: Path, monke
 
     # Then nothing changes
     assert results[0] == results[1]
+
+
+def test_a_crowded_bucket_is_linked_by_a_star_and_a_chain_not_all_pairs(tmp_path: Path) -> None:
+    # Given 60 near-copies of one page (a template and a word of its own each): their bands fall into buckets far
+    # larger than ALL_PAIRS_BUCKET
+    rng = random.Random(3)
+    words = ["".join(rng.choice("abcdefghij") for _ in range(7)) for _ in range(400)]
+    template = " ".join(rng.choice(words) for _ in range(180))
+    docs = [{"id": f"d{n}", "text": f"{template} variant{n}"} for n in range(60)]
+    assert base.ALL_PAIRS_BUCKET < len(docs)
+    # When the job runs, its reduce in three partitions
+    summary = run_job(docs, tmp_path / "job", shards=3, reduce_partitions=3).summaries["minhash_dedup"]
+    # Then they are one cluster, one page kept, from a few candidate pairs per document rather than all 1,770 pairs
+    assert (summary["clusters"], summary["largest_cluster"], summary["kept"]) == (1, 60, 1)
+    assert summary["candidate_pairs"] <= 4 * 60
