@@ -29,7 +29,9 @@ words" are those with any character outside its punctuation list; the two differ
 Other languages without spaces (Japanese, Thai) get the regular expression: their word statistics are rough,
 which is why the default recipe keeps English and Chinese only.
 
-rjieba builds its dictionary into the extension module (no download, no cache file; ~0.1 s at import).
+rjieba builds its dictionary into the extension module (no download, no cache file); it is imported when text is
+first segmented, since the build costs ~0.16 s that every process importing the steps (the CLI, the web server,
+each worker) would otherwise pay, Chinese or not.
 
 Stopwords. English is Gopher's list (Rae et al. 2021, appendix A.1.1: "the, be, to, of, and, that, have, with").
 Chinese is FineWeb-2's `cmn_Hani` list (huggingface/fineweb-2, configs/cmn_Hani.yml). The other lists are ours:
@@ -50,7 +52,6 @@ from operator import itemgetter, not_
 from typing import Any, Generic, TypeVar, overload
 
 import regex
-import rjieba
 
 # Languages segmented with jieba. lid.176 labels Cantonese `yue` and Wu `wuu` apart from `zh`.
 SEGMENTED_LANGUAGES = frozenset({"zh", "yue", "wuu"})
@@ -106,11 +107,19 @@ _NEEDS_RESPLIT = re.compile(r"[\s\-._%+#&]")
 _RESPLIT_TOKEN = re.compile(r"[^\x00]*[\s\-._%+#&][^\x00]*")
 
 
+@cache
+def _rjieba() -> Any:
+    """The rjieba module, imported on first use (see the module docstring)."""
+    import rjieba
+
+    return rjieba
+
+
 def _jieba_pieces(token: str) -> tuple[str, ...]:
     """Return what jieba makes of one jieba-rs token: itself, nothing (whitespace), or its jieba pieces."""
     if token.isspace():
         return ()
-    if len(token) == 1 or _JIEBA_HAN.search(token) or _ALNUM_ASCII.fullmatch(token) or rjieba.has_word(token):
+    if len(token) == 1 or _JIEBA_HAN.search(token) or _ALNUM_ASCII.fullmatch(token) or _rjieba().has_word(token):
         return (token,)
     return tuple(piece for piece in _JIEBA_SKIP.split(token) if piece and not piece.isspace())
 
@@ -130,7 +139,7 @@ def _jieba_tokens(tokens: list[str]) -> list[str]:
 
 def segment_chinese(text: str) -> list[str]:
     """Return jieba's tokens of `text` (HMM on), whitespace dropped, segmented by rjieba (see the module doc)."""
-    tokens = rjieba.cut(text, True)
+    tokens: list[str] = _rjieba().cut(text, True)
     if _NEEDS_RESPLIT.search(text) is None:
         return tokens
     return _jieba_tokens(tokens)
