@@ -310,9 +310,12 @@ def _line(n: int) -> bytes:
     return json.dumps({"n": n, "text": "字" * (n % 2000)}, ensure_ascii=False).encode() + b"\n"
 
 
-def test_the_spool_gives_back_every_run_of_rows_in_order_and_frees_what_pass_2_has_read(tmp_path: Path) -> None:
-    # given 3,000 rows of 1,000 prompts (runs of three), from a few bytes to 6 KB each: several writes of records
-    # and several chunks to read back
+@pytest.mark.parametrize("chunk", [(1 << 20) + 7, 8 << 20])
+def test_the_spool_gives_back_every_run_of_rows_in_order_and_frees_what_pass_2_has_read(
+        tmp_path: Path, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given 3,000 rows of 1,000 prompts (runs of three), from a few bytes to 6 KB each: several writes of records,
+    # read back in chunks whose ends fall inside records, or in one chunk
+    monkeypatch.setattr("exports.formats.pipeline._SPOOL_CHUNK", chunk)
     lines = [_line(n) for n in range(3000)]
     with tempfile.TemporaryFile(dir=tmp_path) as handle:
         spool = _Spool(handle)
