@@ -323,6 +323,10 @@ class Deduplicator(GlobalStep[P]):
         """The sidecar columns `_group_keys` reads for `group`."""
         raise NotImplementedError
 
+    def _read_group(self, url: str, group: str) -> pa.Table:
+        """Read a sidecar's `empty` column and the columns `_group_keys` reads for `group`."""
+        return storage.read_parquet(url, columns=["empty", *self._group_columns(group)])
+
     @abstractmethod
     def _index_group_keys(self, table: pa.Table) -> list[np.ndarray]:
         """Return the key columns of an index partition's rows (as `_group_keys` gives them for documents)."""
@@ -440,7 +444,7 @@ class Deduplicator(GlobalStep[P]):
             refs_parts: list[np.ndarray] = []
             key_parts: list[list[np.ndarray]] = []
             for shard, url in enumerate(urls):
-                table = storage.read_parquet(url, columns=["empty", *self._group_columns(group)])
+                table = self._read_group(url, group)
                 keys, member = self._group_keys(table, group)
                 member &= ~table.column("empty").to_numpy(zero_copy_only=False).astype(bool)
                 rows = np.flatnonzero(member)

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from curation.steps.base import register_step
+from curation.steps.dedup import storage
 from curation.steps.dedup.index import INDEX_FORMAT, SubIndex
 from curation.steps.dedup.lsh import band_hashes, choose_bands
 from curation.steps.dedup.minhash import MinHashParams, signatures_of_batch
@@ -152,6 +153,19 @@ class MinHashDeduplicator(Deduplicator[MinHashDedupParams]):
 
     def _group_columns(self, group: str) -> list[str]:
         return [_band_column(int(group.split("=")[1]))]
+
+    def _read_group(self, url: str, group: str) -> pa.Table:
+        table = super()._read_group(url, group)
+        column = self._group_columns(group)[0]
+        if column in table.column_names:
+            return table
+        # A sidecar collected before band columns were written (a job in flight across that upgrade): its band
+        # hashes from its signatures, as collect computes them. Every band is hashed for one: this path only
+        # serves such jobs.
+        collected = storage.read_parquet(url, columns=["empty", "signature"])
+        bands, rows = self.banding()
+        hashes = band_hashes(self._keys_from_table(collected), bands, rows)[:, int(group.split("=")[1])]
+        return pa.table({"empty": collected.column("empty"), column: pa.array(hashes, type=pa.uint64())})
 
     def _group_keys(self, table: pa.Table, group: str) -> tuple[list[np.ndarray], np.ndarray]:
         hashes = table.column(self._group_columns(group)[0]).to_numpy()

@@ -131,3 +131,29 @@ def test_a_crowded_bucket_is_linked_by_a_star_and_a_chain_not_all_pairs(tmp_path
     # Then they are one cluster, one page kept, from a few candidate pairs per document rather than all 1,770 pairs
     assert (summary["clusters"], summary["largest_cluster"], summary["kept"]) == (1, 60, 1)
     assert summary["candidate_pairs"] <= 4 * 60
+
+
+def test_a_job_collected_before_band_columns_existed_reduces_to_the_same_files(tmp_path: Path) -> None:
+    # Given a finished job whose reduce ran in three partitions
+    recipe = dedup_recipe()
+    run = run_job(_planted(8, 120).docs, tmp_path / "job", shards=2, reduce_partitions=3, recipe=recipe)
+    minhash = recipe.build()[1]
+    assert isinstance(minhash, GlobalStep)
+    work_dir = Path(run.work_dirs["minhash_dedup"])
+    sidecars = sorted(work_dir.glob("shard-*.parquet"))
+    reduced = {name: digest for name, digest in tree_digest(work_dir).items() if not name.startswith("shard-")}
+    assert sidecars and any(name.startswith("reduce/") for name in reduced)
+
+    # When its sidecars lose their band columns (as an earlier version collected them) and the reduce runs again
+    for sidecar in sidecars:
+        table = pq.read_table(sidecar)
+        bands = [name for name in table.column_names if name.startswith("band_")]
+        assert bands
+        pq.write_table(table.drop_columns(bands), sidecar)
+    work = ShardWork(str(work_dir), -1, 2, 1)
+    for partition in range(3):
+        minhash.reduce_partition(work, partition, 3)
+    minhash.reduce_merge(work, 3)
+
+    # Then the band hashes come from the signatures: every file the reduce writes is byte for byte what it was
+    assert {name: digest for name, digest in tree_digest(work_dir).items() if not name.startswith("shard-")} == reduced
