@@ -52,10 +52,42 @@ def export_file_path(export: Export, name: str) -> str:
     return posixpath.join(export.path.rstrip("/"), name)
 
 
+# The stages an export reports (exports/formats/pipeline.py and exports/services.py) as people read them.
+_STAGE_LABELS = {
+    "starting": _("starting"),
+    "rows": _("reading and checking"),
+    "write": _("writing files"),
+    "done": _("all rows written"),
+}
+
+
+def _counted(export: Export, stage: str) -> str:
+    """What `done` counts in a stage: rows once writing starts, before that what the export reads."""
+    if stage in ("write", "done"):
+        return str(_("rows"))
+    if export.sources.get("job"):
+        return str(_("documents"))
+    if export.sources.get("export"):
+        return str(_("prompts"))
+    return str(_("items"))
+
+
+def stage_words(export: Export, stage: str) -> tuple[str, str]:
+    """A stage's label and what its count counts, in the active language (no stage yet: the export's status)."""
+    label = _STAGE_LABELS.get(stage)
+    return str(label if label is not None else export.get_status_display()), _counted(export, stage)
+
+
 def export_progress(export: Export) -> dict[str, Any]:
-    """What the page and the API show while an export runs."""
+    """What the page and the API show while an export runs: the status and stage (as keys, and as labels in the
+    request's language), what has been counted of how many, and the fraction done when it is known."""
     progress = dict(export.progress or {})
+    stage = progress.get("stage", "")
     done, total = progress.get("done") or 0, progress.get("total")
     fraction = 1.0 if export.status == Export.Status.COMPLETED else (min(done / total, 1.0) if total else None)
-    return {"status": export.status, "stage": progress.get("stage", ""), "done": done, "total": total,
-            "fraction": fraction, "content_hash": export.content_hash, "error": export.error}
+    stage_label, counted = stage_words(export, stage)
+    if not stage:
+        stage_label = ""  # not started: the status says it all
+    return {"status": export.status, "status_label": str(export.get_status_display()), "stage": stage,
+            "stage_label": stage_label, "counted": counted, "done": done, "total": total, "fraction": fraction,
+            "content_hash": export.content_hash, "error": export.error}

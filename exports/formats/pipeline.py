@@ -197,8 +197,9 @@ PartRows = Callable[[BuildStats], Iterable[BuiltRow]]
 
 
 def _write_part(spool: IO[bytes], mapping: np.ndarray | None, is_test: np.ndarray | None,
-                writers: dict[str, SplitWriter], spec: ExportSpec, written: int, report: Progress) -> int:
-    """Pass 2 over one part: send each spooled run of rows to its split's writer; return the rows written so far."""
+                writers: dict[str, SplitWriter], spec: ExportSpec, written: int, rows: int, report: Progress) -> int:
+    """Pass 2 over one part: send each spooled run of rows to its split's writer; return the rows written so far
+    (of `rows` in all the parts)."""
     needs_rows = any(kind != FILE_JSONL for kind in spec.files)
     train = writers[TRAIN]
     # Per prompt index of this part, the writer of its split (a list lookup per run of rows).
@@ -219,7 +220,7 @@ def _write_part(spool: IO[bytes], mapping: np.ndarray | None, is_test: np.ndarra
             writer.write_lines(lines, count)
         written += count
         if written - reported >= PROGRESS_EVERY:
-            report("write", written, None)
+            report("write", written, rows)
             reported = written
     return written
 
@@ -241,6 +242,7 @@ class _Part:
     pii: PiiStats
     decontam: DecontamStats | None
     groups: PromptGroups | None
+    rows: int  # spooled: built and through the checks
 
 
 def _checks(spec: ExportSpec) -> _Checks:
@@ -252,11 +254,12 @@ def _checks(spec: ExportSpec) -> _Checks:
 
 
 def _spool_rows(rows: Iterable[BuiltRow], checks: _Checks, spool: IO[bytes],
-                on_progress: Callable[[], None]) -> None:
-    """Pass 1 over one part: check and clean every row, spool it with its prompt's index."""
+                on_progress: Callable[[], None]) -> int:
+    """Pass 1 over one part: check and clean every row, spool it with its prompt's index; return how many were
+    spooled."""
     decontaminator, scanner, groups = checks.decontaminator, checks.scanner, checks.groups
     spooled = _Spool(spool)
-    built = 0
+    built = kept = 0
     for item in rows:
         built += 1
         if built % PROGRESS_EVERY == 0:
@@ -269,18 +272,20 @@ def _spool_rows(rows: Iterable[BuiltRow], checks: _Checks, spool: IO[bytes],
         index = groups.add(item.group) if groups is not None else 0
         # The builder's line is the row's as built; a row the scan redacted is encoded again.
         spooled.add(index, item.line if item.line is not None and row is item.row else json_line(row))
+        kept += 1
     spooled.flush()
     on_progress()
+    return kept
 
 
 def _spool_part(part: PartRows, stats: BuildStats, checks: _Checks, spool: IO[bytes],
                 on_progress: Callable[[BuildStats], None]) -> _Part:
-    _spool_rows(part(stats), checks, spool, lambda: on_progress(stats))
+    rows = _spool_rows(part(stats), checks, spool, lambda: on_progress(stats))
     spool.flush()
     if checks.groups is not None:
         checks.groups.flush()
     return _Part(stats, checks.scanner.stats,
-                 checks.decontaminator.stats if checks.decontaminator is not None else None, checks.groups)
+                 checks.decontaminator.stats if checks.decontaminator is not None else None, checks.groups, rows)
 
 
 def _progress_slot(counters: mmap.mmap, slot: int, parent: int) -> Callable[[BuildStats], None]:
@@ -487,9 +492,11 @@ def _export(
         if is_test is not None:
             writers[TEST] = SplitWriter(output, TEST, spec)
         try:
-            written = 0
+            written, rows = 0, sum(part.rows for part in spooled)
+            report("write", written, rows)
             for spool, mapping in zip(spools, mappings, strict=True):
-                written = _write_part(spool, mapping, is_test, writers, spec, written, report)
+                written = _write_part(spool, mapping, is_test, writers, spec, written, rows, report)
+            report("write", written, rows)
             splits = {name_: writer.finish() for name_, writer in writers.items()}
         except BaseException:
             for writer in writers.values():

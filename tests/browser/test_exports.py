@@ -53,11 +53,15 @@ def test_a_trainer_exports_from_the_browser_and_downloads_the_data(page: Page, l
     expect(page.locator('[data-field="status"]')).to_have_text("pending")
     with page.expect_response(re.compile(r".*/progress\.json$")):
         pass
+    expect(page.locator('[data-field="stage"]')).to_have_text("")
+    expect(page.locator('[data-field="counted"]')).to_have_text("items")
 
     # when a worker runs it (here, in this process), then the page shows the card and the files by itself
     export = export_run(export.pk)
     assert export.status == Export.Status.COMPLETED, export.error
     expect(page.locator('[data-field="status"]')).to_have_text("completed")
+    expect(page.locator('[data-field="stage"]')).to_have_text("all rows written")
+    expect(page.locator('[data-field="counted"]')).to_have_text("rows")
     expect(page.locator('[data-field="content-hash"]')).to_have_text(export.content_hash)
     expect(page.locator('[data-table="splits"]')).to_contain_text("15")
 
@@ -75,6 +79,7 @@ def test_a_trainer_exports_from_the_browser_and_downloads_the_data(page: Page, l
     page.locator('button[name="language"][value="zh-hans"]').click()
     expect(page.get_by_role("heading", name="数据集卡片")).to_be_visible()
     expect(page.locator('[data-field="status"]')).to_have_text("已完成")
+    expect(page.locator('[data-field="stage"]')).to_have_text("所有行均已写入")
 
 
 def test_a_manager_reaches_exports_from_the_project_page_and_the_top_menu(page: Page, live_server: Any) -> None:

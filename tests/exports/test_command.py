@@ -92,3 +92,16 @@ def test_bad_input_exits_with_one_line_and_stores_nothing(args: list[str], reaso
         _run(*args, "--output", str(tmp_path / "x"), "--local")
     assert Export.objects.count() == 0
     assert not (tmp_path / "x").exists()
+
+
+def test_the_progress_bar_counts_items_read_then_rows_written(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # given a ranking project of three prompts (15 reward pairs)
+    project = ranking_project(PROMPTS)
+    # when it is exported in this process
+    _run("--project", str(project.pk), "--format", "reward", "--test-fraction", "0", "--output", str(tmp_path / "rm"),
+         "--files", "jsonl", "--local")
+    # then the bar reads the items, then writes the rows, each stage in its own words and units
+    bar = capsys.readouterr().err
+    assert "3/3" in bar and "items" in bar and "reading and checking" in bar
+    assert "15/15" in bar and "rows" in bar and "writing files" in bar

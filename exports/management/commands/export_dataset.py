@@ -22,7 +22,7 @@ from core.management.base import ProjectCommand
 from exports.formats.spec import FORMATS, MERGES, PII_ACTIONS
 from exports.hub import export_push_to_hub
 from exports.models import Export
-from exports.selectors import export_progress
+from exports.selectors import stage_words
 from exports.services import export_create, export_run
 
 POLL_SECONDS = 0.5
@@ -105,24 +105,43 @@ class Command(ProjectCommand):
         self.stdout.write(f"{export.path} {export.content_hash}")
 
     def _run_local(self, export: Export) -> Export:
-        with tqdm(desc=f"export {export.pk}", unit=" items", file=sys.stderr, leave=True) as bar:
-            def progress(stage: str, done: int, total: int | None) -> None:
-                if total and bar.total != total:
-                    bar.total = total
-                bar.set_postfix_str(stage, refresh=False)
-                bar.update(max(done - bar.n, 0))
-
-            return export_run(export.pk, progress=progress)
+        with _StageBar(export) as bar:
+            return export_run(export.pk, progress=lambda stage, done, total: bar.show(export, stage, done, total))
 
     def _wait(self, export: Export) -> Export:
-        with tqdm(desc=f"export {export.pk}", unit=" items", file=sys.stderr, leave=True) as bar:
+        with _StageBar(export) as bar:
             while True:
                 export.refresh_from_db()
-                progress = export_progress(export)
-                if progress["total"] and bar.total != progress["total"]:
-                    bar.total = progress["total"]
-                bar.set_postfix_str(progress["stage"] or export.status, refresh=False)
-                bar.update(max(int(progress["done"]) - bar.n, 0))
+                progress = export.progress or {}
+                bar.show(export, progress.get("stage", ""), int(progress.get("done") or 0), progress.get("total"))
                 if export.is_finished:
                     return export
                 time.sleep(POLL_SECONDS)
+
+
+class _StageBar:
+    """The command's progress bar: each stage counts from zero in its own unit (items read, then rows written), with
+    the stage's label as the page shows it."""
+
+    def __init__(self, export: Export) -> None:
+        self.bar = tqdm(desc=f"export {export.pk}", file=sys.stderr, leave=True)
+        self.stage: str | None = None
+
+    def show(self, export: Export, stage: str, done: int, total: int | None) -> None:
+        if stage != self.stage:
+            if self.stage is not None:
+                self.bar.refresh()  # the last count of the stage that ends, which tqdm may not have drawn yet
+            self.stage = stage
+            label, counted = stage_words(export, stage)
+            self.bar.unit = f" {counted}"
+            self.bar.set_postfix_str(label, refresh=False)
+            self.bar.reset(total=total)
+        elif total and self.bar.total != total:
+            self.bar.total = total
+        self.bar.update(max(done - self.bar.n, 0))
+
+    def __enter__(self) -> _StageBar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.bar.close()

@@ -12,11 +12,16 @@
     return section.querySelector('[data-field="' + name + '"]');
   }
   function show(progress) {
-    field("status").textContent = progress.status;
-    field("stage").textContent = progress.stage || "";
+    field("status").textContent = progress.status_label;
+    field("stage").textContent = progress.stage_label || "";
     field("done").textContent = String(progress.done);
+    field("total").textContent = progress.total ? String(progress.total) : "";
+    field("of").hidden = !progress.total;
+    field("counted").textContent = progress.counted || "";
     if (progress.fraction !== null && progress.fraction !== undefined) {
       bar.value = progress.fraction;
+    } else {
+      bar.removeAttribute("value");  // indeterminate: how much is left is not known yet
     }
     if (progress.error) {
       field("error").textContent = progress.error;

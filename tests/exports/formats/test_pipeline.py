@@ -239,9 +239,9 @@ def test_an_export_built_in_several_processes_writes_the_bytes_and_card_of_one(t
     runs = [items[:17], items[17:18], items[18:]]
     # when each run is built in a child process of its own
     parts = [lambda part_stats, run=run: item_rows(run, spec, part_stats) for run in runs]
-    seen: list[int] = []
+    seen: list[int] = []  # items read
     three = run_export_parts(spec, parts, str(tmp_path / "three"), name="t", command="t",
-                             progress=lambda stage, done, total: seen.append(done))
+                             progress=lambda stage, done, total: seen.append(done) if stage == "rows" else None)
     # then the files, the hash and every count of the card are those of one process
     assert three.content_hash == one.content_hash
     for split in ("train", "test"):
@@ -335,3 +335,18 @@ def test_the_spool_gives_back_every_run_of_rows_in_order_and_frees_what_pass_2_h
     if written * 512 < total:
         pytest.skip("this file system stores the spool in fewer blocks than bytes (compression): nothing to measure")
     assert left <= written // 100
+
+
+def test_the_writing_pass_reports_how_many_rows_it_will_write(tmp_path: Path) -> None:
+    # given 60 ranking items built in three parts, and a progress callback
+    spec = ExportSpec(format="reward", test_fraction=0.3, seed=5)
+    runs = [_mixed_items()[:20], _mixed_items()[20:40], _mixed_items()[40:]]
+    reports: list[tuple[str, int, int | None]] = []
+    result = run_export_parts(spec, [lambda part_stats, run=run: item_rows(run, spec, part_stats) for run in runs],
+                              str(tmp_path / "out"), name="t", command="t",
+                              progress=lambda stage, done, total: reports.append((stage, done, total)))
+    # then, after reading, the writing pass counts rows against the rows it has to write
+    rows = sum(split.rows for split in result.splits.values())
+    assert rows > 60
+    assert ("write", 0, rows) in reports
+    assert [stage for stage, _, _ in reports].index("write") > [stage for stage, _, _ in reports].index("rows")
