@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import math
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -95,6 +96,18 @@ def workers_alive(within_seconds: int = 60) -> bool:
     """Whether any worker has sent a heartbeat recently (celery beat's own heartbeat does not count)."""
     since = timezone.now() - timedelta(seconds=within_seconds)
     return WorkerHeartbeat.objects.filter(last_seen__gte=since).exclude(name__startswith=SCHEDULER_PREFIX).exists()
+
+
+def worker_reports_within(seconds: float, poll_seconds: float = 1.0) -> bool:
+    """Whether a worker has reported, waiting up to `seconds` for one that has just started (its first heartbeat
+    comes a few seconds after it starts, as `make run` starts one): what a command that waits on workers checks
+    before it says that none is running."""
+    deadline = time.monotonic() + seconds
+    while not workers_alive():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll_seconds)
+    return True
 
 
 def scheduler_alive(within_seconds: int = 60) -> bool:

@@ -59,7 +59,7 @@ def test_wait_gives_a_starting_worker_time_to_report_before_warning(finished_job
     from curation import selectors
 
     curate_alive = selectors.workers_alive
-    monkeypatch.setattr(curate, "workers_alive", alive)
+    monkeypatch.setattr(selectors, "workers_alive", alive)
     monkeypatch.setattr(curate, "POLL_SECONDS", 0.01)
     command, err = _command()
 

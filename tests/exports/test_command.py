@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.core.management.base import OutputWrapper
+from django.utils import timezone
 
 from curation.models import Job
 from curation.services.jobs import job_run_local, job_submit
+from curation.services.workers import worker_heartbeat
+from exports.management.commands import export_dataset
 from exports.models import Export
 from tests.fixtures.jobs import write_jsonl
 from tests.support.export_projects import ranking_project, response_project
@@ -105,3 +109,21 @@ def test_the_progress_bar_counts_items_read_then_rows_written(tmp_path: Path,
     bar = capsys.readouterr().err
     assert "3/3" in bar and "items" in bar and "reading and checking" in bar
     assert "15/15" in bar and "rows" in bar and "writing files" in bar
+
+
+@pytest.mark.parametrize("worker", [False, True])
+def test_wait_says_when_no_worker_runs(worker: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a finished export, and a worker that has reported or none
+    project = ranking_project(PROMPTS[:1])
+    _run("--project", str(project.pk), "--format", "reward", "--output", str(tmp_path / "rm"), "--local")
+    if worker:
+        worker_heartbeat("worker@host", 1, timezone.now())
+    monkeypatch.setattr(export_dataset, "WORKER_GRACE_SECONDS", 0.05)
+    monkeypatch.setattr(export_dataset, "POLL_SECONDS", 0.01)
+    err = io.StringIO()
+    command = export_dataset.Command()
+    command.stderr = OutputWrapper(err)
+    # when the command waits for it, then it says how to start a worker only when none has reported
+    assert command._wait(Export.objects.get()).status == Export.Status.COMPLETED
+    assert ("no worker has reported" in err.getvalue()) is not worker
+    assert worker or "-Q default" in err.getvalue()

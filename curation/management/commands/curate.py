@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from core.management.base import ProjectCommand
 from curation.models import Job
-from curation.selectors import job_progress, workers_alive
+from curation.selectors import job_progress, worker_reports_within
 from curation.services.jobs import job_run_local, job_submit
 
 POLL_SECONDS = 1.0
@@ -67,11 +67,7 @@ class Command(ProjectCommand):
         self._report(job)
 
     def _wait(self, job: Job) -> Job:
-        # A worker started just before (as `make run` does) records its first heartbeat a few seconds later.
-        deadline = time.monotonic() + WORKER_GRACE_SECONDS
-        while not workers_alive() and time.monotonic() < deadline:
-            time.sleep(POLL_SECONDS)
-        if not workers_alive():
+        if not worker_reports_within(WORKER_GRACE_SECONDS, POLL_SECONDS):
             self.stderr.write(
                 f"no worker has reported in the last minute; start one with "
                 f"`celery -A workers.celery worker -Q curation,default` (or use --local); waiting for job {job.pk}"

@@ -19,6 +19,7 @@ from django.core.management.base import CommandError, CommandParser
 from tqdm import tqdm
 
 from core.management.base import ProjectCommand
+from curation.selectors import worker_reports_within
 from exports.formats.spec import FORMATS, MERGES, PII_ACTIONS
 from exports.hub import export_push_to_hub
 from exports.models import Export
@@ -26,6 +27,8 @@ from exports.selectors import stage_words
 from exports.services import export_create, export_run
 
 POLL_SECONDS = 0.5
+# How long --wait gives a worker that is starting to record its first heartbeat before warning that none runs.
+WORKER_GRACE_SECONDS = 20.0
 
 
 class Command(ProjectCommand):
@@ -109,6 +112,11 @@ class Command(ProjectCommand):
             return export_run(export.pk, progress=lambda stage, done, total: bar.show(export, stage, done, total))
 
     def _wait(self, export: Export) -> Export:
+        if not worker_reports_within(WORKER_GRACE_SECONDS, POLL_SECONDS):
+            self.stderr.write(
+                f"no worker has reported in the last minute; start one with "
+                f"`celery -A workers.celery worker -Q default` (or use --local); waiting for export {export.pk}"
+            )
         with _StageBar(export) as bar:
             while True:
                 export.refresh_from_db()
