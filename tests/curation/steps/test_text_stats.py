@@ -3,16 +3,13 @@ thresholds were measured with (see curation/steps/text_stats.py)."""
 
 import json
 import logging
-import subprocess
-import sys
 from pathlib import Path
 
 import jieba
 import pytest
 
 from curation.steps.text_stats import analyse, describe_tokenizer, segment_chinese
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.fresh_process import printed_after_set_up
 
 
 def _jieba(text: str) -> list[str]:
@@ -68,19 +65,15 @@ def test_segmentation_equals_jiebas_on_real_chinese_wikipedia(shared_data: Path)
 
 def test_the_segmenter_is_loaded_by_the_first_chinese_text_not_by_importing_the_steps() -> None:
     # given a process that starts Django and loads every registered step, as the CLI and the workers do
-    script = (
-        "import os, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings');"
-        "import django; django.setup();"
+    printed = printed_after_set_up(
         "import curation.steps.registry, curation.services.jobs;"
         "print('rjieba' in sys.modules);"
         "from curation.steps.text_stats import tokenize;"
         "print(tokenize('the tide comes in', 'en'), 'rjieba' in sys.modules);"
         "print(tokenize('潮汐是怎么形成的', 'zh'), 'rjieba' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
     # then rjieba (~0.16 s to import) is loaded only when Chinese is segmented, and segments it then
-    lines = result.stdout.strip().split("\n")[-3:]
+    lines = printed[-3:]
     assert lines[0] == "False"
     assert lines[1] == "['the', 'tide', 'comes', 'in'] False"
     assert lines[2].endswith("True") and "'潮汐'" in lines[2]

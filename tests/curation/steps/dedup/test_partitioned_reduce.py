@@ -25,6 +25,15 @@ def _planted(seed: int, count: int) -> planting.PlantedSet:
     return planting.plant(originals, rng)
 
 
+def _reduced_in_three(tmp_path: Path, seed: int) -> tuple[GlobalStep, Path]:
+    """A finished job whose MinHash reduce ran in three partitions: its MinHash step and work folder."""
+    recipe = dedup_recipe()
+    run = run_job(_planted(seed, 120).docs, tmp_path / "job", shards=2, reduce_partitions=3, recipe=recipe)
+    minhash = recipe.build()[1]
+    assert isinstance(minhash, GlobalStep)
+    return minhash, Path(run.work_dirs["minhash_dedup"])
+
+
 Outcome = tuple[dict[str, tuple[Any, ...]], dict[str, Any], dict[str, Any]]
 
 
@@ -60,11 +69,7 @@ def test_any_number_of_partitions_gives_the_decisions_of_one(tmp_path: Path, par
 
 def test_rerunning_a_partition_and_the_merge_writes_the_same_bytes(tmp_path: Path) -> None:
     # Given a finished job whose reduce ran in three partitions
-    recipe = dedup_recipe()
-    run = run_job(_planted(3, 120).docs, tmp_path / "job", shards=2, reduce_partitions=3, recipe=recipe)
-    minhash = recipe.build()[1]
-    assert isinstance(minhash, GlobalStep)
-    work_dir = Path(run.work_dirs["minhash_dedup"])
+    minhash, work_dir = _reduced_in_three(tmp_path, 3)
     before = tree_digest(work_dir)
 
     # When one partition and the merge run again
@@ -135,11 +140,7 @@ def test_a_crowded_bucket_is_linked_by_a_star_and_a_chain_not_all_pairs(tmp_path
 
 def test_a_job_collected_before_band_columns_existed_reduces_to_the_same_files(tmp_path: Path) -> None:
     # Given a finished job whose reduce ran in three partitions
-    recipe = dedup_recipe()
-    run = run_job(_planted(8, 120).docs, tmp_path / "job", shards=2, reduce_partitions=3, recipe=recipe)
-    minhash = recipe.build()[1]
-    assert isinstance(minhash, GlobalStep)
-    work_dir = Path(run.work_dirs["minhash_dedup"])
+    minhash, work_dir = _reduced_in_three(tmp_path, 8)
     sidecars = sorted(work_dir.glob("shard-*.parquet"))
     reduced = {name: digest for name, digest in tree_digest(work_dir).items() if not name.startswith("shard-")}
     assert sidecars and any(name.startswith("reduce/") for name in reduced)
