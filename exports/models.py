@@ -14,6 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from exports.formats.spec import FORMATS
 
+# The stages of `Export.progress` set around the pipeline's own (exports/formats/pipeline.py `STAGE_READ`,
+# `STAGE_WRITE`): claimed by a worker, and finished.
+STAGE_STARTING = "starting"
+STAGE_DONE = "done"
 
 class Export(models.Model):
     class Status(models.TextChoices):

@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFound, PermissionDenied
-from exports.models import Export
+from exports.formats.pipeline import STAGE_READ, STAGE_WRITE
+from exports.models import STAGE_DONE, STAGE_STARTING, Export
 from exports.permissions import can_export
 
 User: TypeAlias = AbstractBaseUser | AnonymousUser
@@ -52,18 +53,18 @@ def export_file_path(export: Export, name: str) -> str:
     return posixpath.join(export.path.rstrip("/"), name)
 
 
-# The stages an export reports (exports/formats/pipeline.py and exports/services.py) as people read them.
+# The stages an export reports, as people read them.
 _STAGE_LABELS = {
-    "starting": _("starting"),
-    "rows": _("reading and checking"),
-    "write": _("writing files"),
-    "done": _("all rows written"),
+    STAGE_STARTING: _("starting"),
+    STAGE_READ: _("reading and checking"),
+    STAGE_WRITE: _("writing files"),
+    STAGE_DONE: _("all rows written"),
 }
 
 
 def _counted(export: Export, stage: str) -> str:
     """What `done` counts in a stage: rows once writing starts, before that what the export reads."""
-    if stage in ("write", "done"):
+    if stage in (STAGE_WRITE, STAGE_DONE):
         return str(_("rows"))
     if export.sources.get("job"):
         return str(_("documents"))

@@ -47,7 +47,7 @@ from exports.formats.spec import (
     PII_ACTIONS,
     PREFERENCE_FORMATS,
 )
-from exports.models import Export
+from exports.models import STAGE_DONE, STAGE_STARTING, Export
 from exports.permissions import can_export
 from exports.sources import ItemRange, item_parts, items_total, project_items
 
@@ -257,7 +257,7 @@ def export_claim(export_id: int, owner: str) -> Export | None:
         export.attempts += 1
         export.started_at = export.started_at or now
         export.error = ""
-        export.progress = {"stage": "starting", "done": 0, "total": None}
+        export.progress = {"stage": STAGE_STARTING, "done": 0, "total": None}
         export.save(update_fields=["status", "lease_owner", "lease_expires_at", "attempts", "started_at", "error",
                                    "progress"])
     return export
@@ -365,7 +365,7 @@ def export_run(export_id: int, *, progress: ProgressCallback | None = None) -> E
     rows_total = sum(split["rows"] for split in result.card["splits"].values())
     Export.objects.filter(pk=export.pk, lease_owner=owner).update(
         status=Export.Status.COMPLETED, content_hash=result.content_hash, card=result.card,
-        progress={"stage": "done", "done": rows_total, "total": rows_total}, finished_at=timezone.now(),
+        progress={"stage": STAGE_DONE, "done": rows_total, "total": rows_total}, finished_at=timezone.now(),
         lease_expires_at=None,
     )
     return Export.objects.get(pk=export.pk)

@@ -50,6 +50,9 @@ DECONTAM_LIST = f"{REMOVED_DIR}/decontamination.jsonl"
 PROGRESS_EVERY = 5_000
 
 Progress = Callable[[str, int, int | None], None]
+# The stages `progress(stage, done, total)` reports: items (or documents) read and checked, then rows written.
+STAGE_READ = "rows"
+STAGE_WRITE = "write"
 
 # A spooled record: the rows of one prompt that came one after the other (an item's pairs, say): the prompt's
 # index, the number of rows and the length of their JSON lines, then the lines. One record per item rather than per
@@ -220,7 +223,7 @@ def _write_part(spool: IO[bytes], mapping: np.ndarray | None, is_test: np.ndarra
             writer.write_lines(lines, count)
         written += count
         if written - reported >= PROGRESS_EVERY:
-            report("write", written, rows)
+            report(STAGE_WRITE, written, rows)
             reported = written
     return written
 
@@ -455,12 +458,12 @@ def _export(
         spools = [stack.enter_context(tempfile.TemporaryFile(dir=spool_dir)) for _ in parts]
         if len(parts) == 1:
             spooled = [_spool_part(*parts[0], checks, spools[0],
-                                   lambda part_stats: report("rows", part_stats.items or part_stats.documents,
+                                   lambda part_stats: report(STAGE_READ, part_stats.items or part_stats.documents,
                                                              total_hint))]
         else:
             outcomes = [stack.enter_context(tempfile.TemporaryFile(dir=spool_dir)) for _ in parts]
-            spooled = _spool_forked(parts, checks, spools, outcomes, lambda done: report("rows", done, total_hint))
-        report("rows", sum(p.stats.items or p.stats.documents for p in spooled), total_hint)
+            spooled = _spool_forked(parts, checks, spools, outcomes, lambda done: report(STAGE_READ, done, total_hint))
+        report(STAGE_READ, sum(p.stats.items or p.stats.documents for p in spooled), total_hint)
         timings["read_check_spool"] = time.perf_counter() - started
 
         # Merge the parts: one set of counts, one set of prompts (each part's prompt indices mapped to the merged).
@@ -493,10 +496,10 @@ def _export(
             writers[TEST] = SplitWriter(output, TEST, spec)
         try:
             written, rows = 0, sum(part.rows for part in spooled)
-            report("write", written, rows)
+            report(STAGE_WRITE, written, rows)
             for spool, mapping in zip(spools, mappings, strict=True):
                 written = _write_part(spool, mapping, is_test, writers, spec, written, rows, report)
-            report("write", written, rows)
+            report(STAGE_WRITE, written, rows)
             splits = {name_: writer.finish() for name_, writer in writers.items()}
         except BaseException:
             for writer in writers.values():

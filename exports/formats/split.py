@@ -25,15 +25,13 @@ import numpy as np
 import xxhash
 
 from curation.steps.dedup import MinHashParams, choose_bands, signatures
+from curation.steps.dedup.lsh import ALL_PAIRS_BUCKET, small_bucket_pairs, star_and_chain
 
 TRAIN = "train"
 TEST = "test"
 
 _BATCH = 4096
 _B_BITS_CHANCE = 1.0 / 256.0
-# A bucket with more members than this is linked as a star around its first member plus a chain in order, not all
-# pairs (the approach of curation's LSH): a template repeated 100,000 times costs 200,000 checks, not 5 billion.
-_ALL_PAIRS_BUCKET = 16
 _EMPTY_SLOT = np.uint32(0xFFFFFFFF)
 
 
@@ -141,7 +139,7 @@ class PromptGroups:
 
         A prompt several parts saw is one prompt, its rows counted together, and prompts keep the order in which
         they first appear over the parts in order: the order one collector fed every row would have given, on
-        which the linking of crowded buckets depends (see `_ALL_PAIRS_BUCKET`).
+        which the linking of crowded buckets depends (curation's `lsh.star_and_chain`).
         """
         first_part = parts[0]
         merged = cls(first_part.threshold, first_part.params)
@@ -195,26 +193,19 @@ class PromptGroups:
                 bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
                 starts = np.concatenate([[0], bounds])
                 sizes = np.diff(np.concatenate([starts, [len(order)]]))
-                # Buckets of two, nearly all of them, pair up at once; larger ones one by one. The components
-                # do not depend on the order in which candidate pairs are checked.
-                pairs = starts[sizes == 2]
-                left: list[int] = order[pairs].tolist()
-                right: list[int] = order[pairs + 1].tolist()
-                for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
-                    members = order[start:start + size].tolist()
-                    if size <= _ALL_PAIRS_BUCKET:
-                        for i in range(size):
-                            for j in range(i + 1, size):
-                                left.append(members[i])
-                                right.append(members[j])
-                    else:
-                        for other in members[1:]:
-                            left.append(members[0])
-                            right.append(other)
-                        for i in range(1, size - 1):
-                            left.append(members[i])
-                            right.append(members[i + 1])
-                self._link(union, bbit, np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64))
+                # Small buckets give all their pairs, crowded ones a star and a chain in index order, as curation's
+                # LSH links them. The components do not depend on the order in which candidate pairs are checked.
+                small_left, small_right = small_bucket_pairs(starts, sizes)
+                left = [order[positions] for positions in small_left]
+                right = [order[positions] for positions in small_right]
+                for start, size in zip(starts[sizes > ALL_PAIRS_BUCKET].tolist(),
+                                       sizes[sizes > ALL_PAIRS_BUCKET].tolist(), strict=True):
+                    linked = star_and_chain(order[start:start + size])
+                    left.append(linked[0])
+                    right.append(linked[1])
+                if left:
+                    self._link(union, bbit, np.concatenate(left).astype(np.int64),
+                               np.concatenate(right).astype(np.int64))
         # Every prompt's root (its component's smallest index), by pointer jumping over the whole forest at once.
         roots = np.asarray(union.parent, dtype=np.int64)
         while True:

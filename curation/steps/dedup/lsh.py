@@ -72,6 +72,12 @@ def small_bucket_pairs(firsts: np.ndarray, sizes: np.ndarray) -> tuple[list[np.n
     return left, right
 
 
+def star_and_chain(members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs that link a bucket of more than ALL_PAIRS_BUCKET members: each to the first, and each to the next."""
+    return (np.concatenate([np.full(len(members) - 1, members[0]), members[1:-1]]),
+            np.concatenate([members[1:], members[2:]]))
+
+
 def clusters(node_count: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Return a component label per node for the undirected edges (left[i], right[i]).
 

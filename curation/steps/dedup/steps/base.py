@@ -56,7 +56,7 @@ import pyarrow as pa
 from curation.steps.base import GlobalStep, ShardWork
 from curation.steps.dedup import storage
 from curation.steps.dedup.index import SubIndex
-from curation.steps.dedup.lsh import ALL_PAIRS_BUCKET, clusters, small_bucket_pairs
+from curation.steps.dedup.lsh import ALL_PAIRS_BUCKET, clusters, small_bucket_pairs, star_and_chain
 from curation.steps.dedup.normalize import has_tokens
 from curation.steps.document import Document, signals_of
 
@@ -411,10 +411,9 @@ class Deduplicator(GlobalStep[P]):
                     member_ids = ids[np.searchsorted(members_all, members)]
                     # Members come in ref order, so a stable sort by id gives (id, shard, position) order.
                     members = members[sorted(range(len(members)), key=member_ids.__getitem__)]
-                left.append(np.full(len(members) - 1, members[0]))
-                right.append(members[1:])
-                left.append(members[1:-1])
-                right.append(members[2:])
+                linked = star_and_chain(members)
+                left.append(linked[0])
+                right.append(linked[1])
         if not left:
             return np.zeros((0, 2), dtype=np.int64)
         a, b = np.concatenate(left), np.concatenate(right)
